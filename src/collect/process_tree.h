@@ -1,0 +1,105 @@
+// The set of processes being recorded: a root (the launched command, or an attached pid)
+// and every descendant, found each tick from /proc/PID/task/TID/children of every live
+// tracked process (so children of orphans reparented away are still found), with a full
+// /proc scan as the fallback on kernels without children files. Each process is keyed by
+// (pid, start time); exited processes keep their capture id and series.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collect/process_reader.h"
+#include "store/capture_writer.h"
+
+namespace leakscope::collect {
+
+struct SamplingOptions {
+  int64_t tick_ms = 100;
+  // Lower bound of the detailed tier's per-process interval; the actual interval adapts
+  // to each read's measured cost so that detailed reads of all processes together stay
+  // under `detail_cpu_budget` of one core.
+  int64_t detail_min_ms = 1000;
+  int64_t detail_max_ms = 60000;
+  double detail_cpu_budget = 0.002;
+  bool detail_enabled = true;
+  // How often (in ticks) to re-check the exe link for execs that keep the same comm.
+  int exec_check_ticks = 10;
+  // CLOCK_BOOTTIME at t = 0, to express process start times on the recording's clock.
+  int64_t run_start_boot_ns = 0;
+};
+
+struct TrackedProcess {
+  store::ProcessInfo info;
+  std::optional<ProcessReader> reader;
+  bool alive = true;
+  int generation = 0;
+  std::string comm;
+  std::string exe;
+  std::string cmdline;
+  int64_t next_detail_ms = 0;
+  int64_t detail_interval_ms = 0;
+  bool detail_denied = false;
+  bool fds_denied_noted = false;
+  int64_t last_pss = -1;  // for the live status line
+  int64_t last_rss = -1;
+};
+
+// What one tick cost and found, for the recorder's own statistics.
+struct TickStats {
+  int64_t cheap_read_us = 0;
+  int64_t detail_read_us = 0;
+  int samples = 0;
+  int details = 0;
+};
+
+class ProcessTree {
+ public:
+  ProcessTree(store::CaptureWriter* writer, SamplingOptions options, pid_t self_pid,
+              bool self_is_subreaper);
+
+  // Adds the root process. kNotFound / kPermissionDenied are returned to the caller.
+  Status add_root(pid_t pid, int64_t now_ms);
+
+  // Finds new descendants (and records exec generations of known ones).
+  void discover(int64_t now_ms);
+  // Takes the cheap sample of every live process and the detailed ones that are due.
+  TickStats sample(int64_t now_ms, int64_t tick_index);
+
+  // A child reaped by waitpid (run mode): its exit status.
+  void on_reaped(pid_t pid, int wait_status, int64_t now_ms);
+  // At the end of recording: mark everything still running.
+  void finish(int64_t now_ms);
+
+  size_t alive_count() const;
+  size_t total_count() const { return processes_.size(); }
+  int64_t total_pss() const;  // sum of the latest PSS (RSS where no PSS yet) of live processes
+  const std::map<int64_t, TrackedProcess>& processes() const { return processes_; }
+  const TrackedProcess* root() const;
+
+ private:
+  TrackedProcess* find_alive(pid_t pid);
+  void track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_root);
+  void check_exec(TrackedProcess* p, int64_t now_ms);
+  void mark_gone(TrackedProcess* p, int64_t now_ms, const std::string& state);
+  void write_process(const TrackedProcess& p) { writer_->update_process(p.info); }
+  void schedule_detail(TrackedProcess* p, int64_t cost_us, int64_t now_ms);
+
+  store::CaptureWriter* writer_;
+  SamplingOptions options_;
+  pid_t self_pid_;
+  bool self_is_subreaper_;
+  bool children_files_ = true;
+  int64_t last_scan_ms_ = -1000000;
+  std::map<int64_t, TrackedProcess> processes_;  // by capture id
+  std::map<pid_t, int64_t> alive_by_pid_;
+  // Reused buffer for children lists (avoids an allocation per parent per tick).
+  std::vector<pid_t> scratch_;
+};
+
+}  // namespace leakscope::collect
