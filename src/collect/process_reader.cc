@@ -9,6 +9,7 @@
 #include "base/file_util.h"
 #include "base/strings.h"
 #include "base/time_util.h"
+#include "procfs/maps_shape.h"
 
 namespace leakscope::collect {
 namespace {
@@ -135,6 +136,21 @@ Status ProcessReader::read_detail(store::DetailSample* out) {
   out->swap = r.swap;
   out->swap_pss = r.swap_pss;
   out->read_us = (monotonic_ns() - t0) / 1000;
+  return Status::ok();
+}
+
+Status ProcessReader::read_maps_summary(store::MapsSummary* out) {
+  Status s = read_file(dir_ + "/maps", &buf_);
+  if (!s.is_ok()) return is_gone(s) ? Status(StatusCode::kGone, "process exited") : s;
+  std::vector<procfs::Mapping> maps;
+  RETURN_IF_ERROR(procfs::parse_smaps(buf_, &maps));
+  procfs::MapsShape shape = procfs::summarize_maps(maps);
+  out->heap_bytes = shape.heap_bytes;
+  out->anon_mappings = shape.anon_mappings;
+  out->anon_bytes = shape.anon_bytes;
+  out->arena_like = shape.arena_like;
+  out->file_mappings = shape.file_mappings;
+  out->shmem_bytes = shape.shmem_bytes;
   return Status::ok();
 }
 

@@ -34,6 +34,9 @@ class ProcessReader {
   // Pss_Anon/File/Shmem split (kernels before 5.9). kPermissionDenied without ptrace access.
   Status read_detail(store::DetailSample* out);
 
+  // Address-space shape from /proc/PID/maps (cheap: no page walk).
+  Status read_maps_summary(store::MapsSummary* out);
+
   // comm, exe path and command line of the current image (for exec generations).
   void read_image(std::string* comm, std::string* exe, std::string* cmdline) const;
 

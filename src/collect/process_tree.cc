@@ -176,6 +176,13 @@ TickStats ProcessTree::sample(int64_t now_ms, int64_t tick_index) {
     if (comm_now != p->comm || (options_.exec_check_ticks > 0 && tick_index % options_.exec_check_ticks == 0))
       check_exec(p, now_ms);
 
+    if (options_.maps_interval_ms > 0 && now_ms >= p->next_maps_ms) {
+      store::MapsSummary m;
+      m.process_id = id;
+      m.t_ms = now_ms;
+      if (p->reader->read_maps_summary(&m).is_ok()) writer_->add_maps_summary(m);
+      p->next_maps_ms = now_ms + options_.maps_interval_ms;
+    }
     if (options_.detail_enabled && !p->detail_denied && now_ms >= p->next_detail_ms) {
       store::DetailSample d;
       d.process_id = id;

@@ -30,6 +30,8 @@ struct SamplingOptions {
   bool detail_enabled = true;
   // How often (in ticks) to re-check the exe link for execs that keep the same comm.
   int exec_check_ticks = 10;
+  // Period of the /proc/PID/maps shape summary (0 = off).
+  int64_t maps_interval_ms = 10000;
   // CLOCK_BOOTTIME at t = 0, to express process start times on the recording's clock.
   int64_t run_start_boot_ns = 0;
 };
@@ -45,6 +47,7 @@ struct TrackedProcess {
   int64_t next_detail_ms = 0;
   int64_t detail_interval_ms = 0;
   bool detail_denied = false;
+  int64_t next_maps_ms = 0;
   bool fds_denied_noted = false;
   int64_t last_pss = -1;  // for the live status line
   int64_t last_rss = -1;

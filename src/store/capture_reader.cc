@@ -278,4 +278,27 @@ StatusOr<std::map<int64_t, std::vector<DetailSample>>> CaptureReader::all_detail
   return out;
 }
 
+StatusOr<std::vector<MapsSummary>> CaptureReader::maps_summaries(int64_t process_id) {
+  ASSIGN_OR_RETURN(Statement st, db_.prepare(
+      "SELECT process_id, t_ms, heap_bytes, anon_mappings, anon_bytes, arena_like, file_mappings,"
+      " shmem_bytes FROM maps_summary WHERE process_id=? ORDER BY t_ms"));
+  st.bind(1, process_id);
+  std::vector<MapsSummary> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    MapsSummary m;
+    m.process_id = st.column_int(0);
+    m.t_ms = st.column_int(1);
+    m.heap_bytes = st.column_int_or_missing(2);
+    m.anon_mappings = st.column_int_or_missing(3);
+    m.anon_bytes = st.column_int_or_missing(4);
+    m.arena_like = st.column_int_or_missing(5);
+    m.file_mappings = st.column_int_or_missing(6);
+    m.shmem_bytes = st.column_int_or_missing(7);
+    out.push_back(m);
+  }
+  return out;
+}
+
 }  // namespace leakscope::store

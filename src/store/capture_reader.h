@@ -40,6 +40,7 @@ class CaptureReader {
   // Samples of every process, grouped by process id.
   StatusOr<std::map<int64_t, std::vector<Sample>>> all_samples();
   StatusOr<std::map<int64_t, std::vector<DetailSample>>> all_details();
+  StatusOr<std::vector<MapsSummary>> maps_summaries(int64_t process_id);
   Database& db() { return db_; }
 
  private:

@@ -96,6 +96,17 @@ CREATE TABLE detail(
   read_us INTEGER,
   PRIMARY KEY (process_id, t_ms)
 ) WITHOUT ROWID;
+CREATE TABLE maps_summary(
+  process_id INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,
+  heap_bytes INTEGER,
+  anon_mappings INTEGER,
+  anon_bytes INTEGER,
+  arena_like INTEGER,
+  file_mappings INTEGER,
+  shmem_bytes INTEGER,
+  PRIMARY KEY (process_id, t_ms)
+) WITHOUT ROWID;
 CREATE TABLE mark(
   id INTEGER PRIMARY KEY,
   t_ms INTEGER NOT NULL,
@@ -138,6 +149,7 @@ INSERT INTO column_source VALUES
   ('sample','majflt','/proc/PID/stat majflt'),
   ('sample','cpu_ms','/proc/PID/stat utime+stime'),
   ('sample','read_us','cost of this row''s reads'),
+  ('maps_summary','*','/proc/PID/maps (address ranges only: no page walk)'),
   ('detail','*','/proc/PID/smaps_rollup, or /proc/PID/smaps summed when source = ''smaps''');
 -- Friendly views for `sqlite3 cap.db`.
 CREATE VIEW process_name AS

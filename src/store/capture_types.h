@@ -103,6 +103,19 @@ struct DetailSample {
   int64_t read_us = kNone;
 };
 
+// Shape of the address space from /proc/PID/maps (cheap: no page-table walk), every few
+// seconds: evidence for allocator retention (glibc arenas) vs heap growth.
+struct MapsSummary {
+  int64_t process_id = 0;
+  int64_t t_ms = 0;
+  int64_t heap_bytes = kNone;     // size of the brk [heap] mapping
+  int64_t anon_mappings = kNone;  // private anonymous mappings (not stack)
+  int64_t anon_bytes = kNone;     // their mapped (virtual) size
+  int64_t arena_like = kNone;     // 64 MiB-aligned anonymous reservations of 64 MiB (glibc arenas)
+  int64_t file_mappings = kNone;
+  int64_t shmem_bytes = kNone;    // mapped size of shared-memory mappings
+};
+
 struct Mark {
   int64_t t_ms = 0;
   std::string label;

@@ -107,6 +107,9 @@ Status CaptureWriter::prepare_statements() {
       "INSERT OR REPLACE INTO detail(process_id, t_ms, source, rss, pss, pss_anon, pss_file,"
       " pss_shmem, private_clean, private_dirty, shared_clean, shared_dirty, swap, swap_pss,"
       " read_us) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_maps_summary_, db_.prepare(
+      "INSERT OR REPLACE INTO maps_summary(process_id, t_ms, heap_bytes, anon_mappings, anon_bytes,"
+      " arena_like, file_mappings, shmem_bytes) VALUES (?,?,?,?,?,?,?,?)"));
   ASSIGN_OR_RETURN(insert_mark_,
                    db_.prepare("INSERT INTO mark(t_ms, label, source, text) VALUES (?,?,?,?)"));
   ASSIGN_OR_RETURN(insert_note_, db_.prepare(
@@ -129,7 +132,7 @@ void CaptureWriter::add_generation(const ExecGeneration& gen) { generations_.pus
 
 Status CaptureWriter::flush() {
   if (new_processes_.empty() && updated_processes_.empty() && generations_.empty() &&
-      samples_.empty() && details_.empty() && marks_.empty() && notes_.empty() &&
+      samples_.empty() && details_.empty() && maps_summaries_.empty() && marks_.empty() && notes_.empty() &&
       recorder_stats_.empty())
     return Status::ok();
   RETURN_IF_ERROR(db_.exec("BEGIN IMMEDIATE"));
@@ -179,6 +182,13 @@ Status CaptureWriter::flush() {
     st.bind_opt(14, d.swap_pss).bind_opt(15, d.read_us);
     if (Status r = st.run(); !r.is_ok()) return fail(r);
   }
+  for (const auto& m : maps_summaries_) {
+    auto& st = insert_maps_summary_;
+    st.bind(1, m.process_id).bind(2, m.t_ms).bind_opt(3, m.heap_bytes).bind_opt(4, m.anon_mappings);
+    st.bind_opt(5, m.anon_bytes).bind_opt(6, m.arena_like).bind_opt(7, m.file_mappings);
+    st.bind_opt(8, m.shmem_bytes);
+    if (Status r = st.run(); !r.is_ok()) return fail(r);
+  }
   for (const auto& m : marks_) {
     auto& st = insert_mark_;
     st.bind(1, m.t_ms).bind(2, std::string_view(m.label)).bind(3, std::string_view(m.source));
@@ -199,13 +209,14 @@ Status CaptureWriter::flush() {
   }
   RETURN_IF_ERROR(db_.exec("COMMIT"));
   rows_written_ += new_processes_.size() + updated_processes_.size() + generations_.size() +
-                   samples_.size() + details_.size() + marks_.size() + notes_.size() +
+                   samples_.size() + details_.size() + maps_summaries_.size() + marks_.size() + notes_.size() +
                    recorder_stats_.size();
   new_processes_.clear();
   updated_processes_.clear();
   generations_.clear();
   samples_.clear();
   details_.clear();
+  maps_summaries_.clear();
   marks_.clear();
   notes_.clear();
   recorder_stats_.clear();

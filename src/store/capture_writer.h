@@ -29,6 +29,7 @@ class CaptureWriter {
   void add_generation(const ExecGeneration& gen);
   void add_sample(const Sample& s) { samples_.push_back(s); }
   void add_detail(const DetailSample& d) { details_.push_back(d); }
+  void add_maps_summary(const MapsSummary& m) { maps_summaries_.push_back(m); }
   void add_mark(const Mark& m) { marks_.push_back(m); }
   void add_note(const Note& n) { notes_.push_back(n); }
   void add_recorder_stat(const RecorderStat& r) { recorder_stats_.push_back(r); }
@@ -46,13 +47,14 @@ class CaptureWriter {
 
   Database db_;
   Statement insert_process_, update_process_, insert_generation_, insert_sample_,
-      insert_detail_, insert_mark_, insert_note_, insert_recorder_stat_;
+      insert_detail_, insert_maps_summary_, insert_mark_, insert_note_, insert_recorder_stat_;
   int64_t next_process_id_ = 1;
   std::vector<ProcessInfo> new_processes_;
   std::vector<ProcessInfo> updated_processes_;
   std::vector<ExecGeneration> generations_;
   std::vector<Sample> samples_;
   std::vector<DetailSample> details_;
+  std::vector<MapsSummary> maps_summaries_;
   std::vector<Mark> marks_;
   std::vector<Note> notes_;
   std::vector<RecorderStat> recorder_stats_;
