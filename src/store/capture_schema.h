@@ -151,6 +151,73 @@ INSERT INTO column_source VALUES
   ('sample','read_us','cost of this row''s reads'),
   ('maps_summary','*','/proc/PID/maps (address ranges only: no page walk)'),
   ('detail','*','/proc/PID/smaps_rollup, or /proc/PID/smaps summed when source = ''smaps''');
+-- Heap tracking (`run --heap`): per-stack aggregates, never raw events.
+CREATE TABLE heap_process(
+  process_id INTEGER PRIMARY KEY,
+  mode TEXT NOT NULL,
+  sample_interval INTEGER NOT NULL DEFAULT 0,
+  unwinder TEXT,
+  status TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0,
+  lost_events INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE heap_stack(
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER NOT NULL,
+  depth INTEGER NOT NULL,
+  pc INTEGER NOT NULL,
+  PRIMARY KEY (process_id, stack_id, depth)
+) WITHOUT ROWID;
+CREATE TABLE heap_site_sample(
+  process_id INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,
+  stack_id INTEGER NOT NULL,
+  live_bytes INTEGER NOT NULL,
+  live_blocks INTEGER NOT NULL,
+  alloc_bytes INTEGER NOT NULL,
+  alloc_blocks INTEGER NOT NULL,
+  free_bytes INTEGER NOT NULL,
+  free_blocks INTEGER NOT NULL,
+  short_lived_blocks INTEGER NOT NULL,
+  PRIMARY KEY (process_id, stack_id, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE heap_total(
+  process_id INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,
+  live_bytes INTEGER NOT NULL,
+  live_blocks INTEGER NOT NULL,
+  mmap_live_bytes INTEGER NOT NULL,
+  alloc_bytes INTEGER NOT NULL,
+  free_bytes INTEGER NOT NULL,
+  PRIMARY KEY (process_id, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE heap_unfreed(
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  blocks INTEGER NOT NULL,
+  at_exit INTEGER NOT NULL,
+  PRIMARY KEY (process_id, stack_id)
+) WITHOUT ROWID;
+CREATE TABLE module(
+  process_id INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  file_offset INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  build_id TEXT,
+  PRIMARY KEY (process_id, start)
+) WITHOUT ROWID;
+CREATE TABLE frame_symbol(
+  process_id INTEGER NOT NULL,
+  pc INTEGER NOT NULL,
+  inline_depth INTEGER NOT NULL,
+  function TEXT,
+  file TEXT,
+  line INTEGER,
+  module TEXT,
+  PRIMARY KEY (process_id, pc, inline_depth)
+) WITHOUT ROWID;
 -- Friendly views for `sqlite3 cap.db`.
 CREATE VIEW process_name AS
   SELECT p.id AS process_id, p.pid, g.comm, g.cmdline

@@ -117,7 +117,7 @@ Status CaptureWriter::prepare_statements() {
   ASSIGN_OR_RETURN(insert_recorder_stat_, db_.prepare(
       "INSERT OR REPLACE INTO recorder_stat(t_ms, cpu_us, wall_us, processes, cheap_read_us,"
       " detail_read_us) VALUES (?,?,?,?,?,?)"));
-  return Status::ok();
+  return prepare_heap_statements();
 }
 
 int64_t CaptureWriter::add_process(const ProcessInfo& info) {
@@ -133,7 +133,7 @@ void CaptureWriter::add_generation(const ExecGeneration& gen) { generations_.pus
 Status CaptureWriter::flush() {
   if (new_processes_.empty() && updated_processes_.empty() && generations_.empty() &&
       samples_.empty() && details_.empty() && maps_summaries_.empty() && marks_.empty() && notes_.empty() &&
-      recorder_stats_.empty())
+      recorder_stats_.empty() && heap_row_count() == 0)
     return Status::ok();
   RETURN_IF_ERROR(db_.exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status s) {
@@ -207,7 +207,10 @@ Status CaptureWriter::flush() {
     st.bind(5, r.cheap_read_us).bind(6, r.detail_read_us);
     if (Status s = st.run(); !s.is_ok()) return fail(s);
   }
+  if (Status s = write_heap_rows(); !s.is_ok()) return fail(s);
   RETURN_IF_ERROR(db_.exec("COMMIT"));
+  rows_written_ += heap_row_count();
+  heap_ = HeapRows();
   rows_written_ += new_processes_.size() + updated_processes_.size() + generations_.size() +
                    samples_.size() + details_.size() + maps_summaries_.size() + marks_.size() + notes_.size() +
                    recorder_stats_.size();

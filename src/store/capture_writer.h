@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "store/capture_types.h"
+#include "store/heap_types.h"
 #include "store/sqlite_db.h"
 
 namespace leakscope::store {
@@ -34,6 +35,15 @@ class CaptureWriter {
   void add_note(const Note& n) { notes_.push_back(n); }
   void add_recorder_stat(const RecorderStat& r) { recorder_stats_.push_back(r); }
 
+  // Heap tracking rows (written in the same transaction as everything else).
+  void add_heap_process(const HeapProcess& h) { heap_.processes.push_back(h); }
+  void add_heap_stack_frame(const HeapStackFrame& f) { heap_.frames.push_back(f); }
+  void add_heap_site_sample(const HeapSiteSample& s) { heap_.site_samples.push_back(s); }
+  void add_heap_total(const HeapTotal& t) { heap_.totals.push_back(t); }
+  void add_heap_unfreed(const HeapUnfreed& u) { heap_.unfreed.push_back(u); }
+  void add_module(const Module& m) { heap_.modules.push_back(m); }
+  void add_frame_symbol(const FrameSymbol& f) { heap_.symbols.push_back(f); }
+
   Status flush();
   // Records the end of the run, flushes and checkpoints the WAL into the main file.
   Status finish(int64_t end_ms, int64_t exit_code, int64_t exit_signal);
@@ -44,6 +54,22 @@ class CaptureWriter {
  private:
   explicit CaptureWriter(Database db) : db_(std::move(db)) {}
   Status prepare_statements();
+  Status prepare_heap_statements();
+  Status write_heap_rows();  // inside flush()'s transaction
+  size_t heap_row_count() const;
+
+  struct HeapRows {
+    std::vector<HeapProcess> processes;
+    std::vector<HeapStackFrame> frames;
+    std::vector<HeapSiteSample> site_samples;
+    std::vector<HeapTotal> totals;
+    std::vector<HeapUnfreed> unfreed;
+    std::vector<Module> modules;
+    std::vector<FrameSymbol> symbols;
+  };
+  HeapRows heap_;
+  Statement insert_heap_process_, insert_heap_frame_, insert_heap_site_sample_,
+      insert_heap_total_, insert_heap_unfreed_, insert_module_, insert_frame_symbol_;
 
   Database db_;
   Statement insert_process_, update_process_, insert_generation_, insert_sample_,

@@ -1,0 +1,89 @@
+// The heap-tracking half of CaptureWriter: statements and row writing for the heap_*,
+// module and frame_symbol tables. Split from capture_writer.cc to keep each file small.
+#include "store/capture_writer.h"
+
+namespace leakscope::store {
+
+Status CaptureWriter::prepare_heap_statements() {
+  ASSIGN_OR_RETURN(insert_heap_process_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_process(process_id, mode, sample_interval, unwinder, status,"
+      " events, lost_events) VALUES (?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_heap_frame_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_stack(process_id, stack_id, depth, pc) VALUES (?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_heap_site_sample_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_site_sample(process_id, t_ms, stack_id, live_bytes, live_blocks,"
+      " alloc_bytes, alloc_blocks, free_bytes, free_blocks, short_lived_blocks)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_heap_total_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_total(process_id, t_ms, live_bytes, live_blocks,"
+      " mmap_live_bytes, alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_heap_unfreed_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_unfreed(process_id, stack_id, bytes, blocks, at_exit)"
+      " VALUES (?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_module_, db_.prepare(
+      "INSERT OR REPLACE INTO module(process_id, start, end, file_offset, path, build_id)"
+      " VALUES (?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(insert_frame_symbol_, db_.prepare(
+      "INSERT OR REPLACE INTO frame_symbol(process_id, pc, inline_depth, function, file, line,"
+      " module) VALUES (?,?,?,?,?,?,?)"));
+  return Status::ok();
+}
+
+size_t CaptureWriter::heap_row_count() const {
+  return heap_.processes.size() + heap_.frames.size() + heap_.site_samples.size() +
+         heap_.totals.size() + heap_.unfreed.size() + heap_.modules.size() +
+         heap_.symbols.size();
+}
+
+Status CaptureWriter::write_heap_rows() {
+  for (const auto& h : heap_.processes) {
+    auto& st = insert_heap_process_;
+    st.bind(1, h.process_id).bind(2, std::string_view(h.mode)).bind(3, h.sample_interval);
+    st.bind(4, std::string_view(h.unwinder)).bind(5, std::string_view(h.status));
+    st.bind(6, h.events).bind(7, h.lost_events);
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& f : heap_.frames) {
+    auto& st = insert_heap_frame_;
+    st.bind(1, f.process_id).bind(2, f.stack_id).bind(3, static_cast<int64_t>(f.depth));
+    st.bind(4, static_cast<int64_t>(f.pc));
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& s : heap_.site_samples) {
+    auto& st = insert_heap_site_sample_;
+    st.bind(1, s.process_id).bind(2, s.t_ms).bind(3, s.stack_id).bind(4, s.live_bytes);
+    st.bind(5, s.live_blocks).bind(6, s.alloc_bytes).bind(7, s.alloc_blocks);
+    st.bind(8, s.free_bytes).bind(9, s.free_blocks).bind(10, s.short_lived_blocks);
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& t : heap_.totals) {
+    auto& st = insert_heap_total_;
+    st.bind(1, t.process_id).bind(2, t.t_ms).bind(3, t.live_bytes).bind(4, t.live_blocks);
+    st.bind(5, t.mmap_live_bytes).bind(6, t.alloc_bytes).bind(7, t.free_bytes);
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& u : heap_.unfreed) {
+    auto& st = insert_heap_unfreed_;
+    st.bind(1, u.process_id).bind(2, u.stack_id).bind(3, u.bytes).bind(4, u.blocks);
+    st.bind(5, int64_t{u.at_exit});
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& m : heap_.modules) {
+    auto& st = insert_module_;
+    st.bind(1, m.process_id).bind(2, static_cast<int64_t>(m.start));
+    st.bind(3, static_cast<int64_t>(m.end)).bind(4, static_cast<int64_t>(m.file_offset));
+    st.bind(5, std::string_view(m.path));
+    if (m.build_id.empty()) st.bind_null(6); else st.bind(6, std::string_view(m.build_id));
+    RETURN_IF_ERROR(st.run());
+  }
+  for (const auto& f : heap_.symbols) {
+    auto& st = insert_frame_symbol_;
+    st.bind(1, f.process_id).bind(2, static_cast<int64_t>(f.pc));
+    st.bind(3, static_cast<int64_t>(f.inline_depth)).bind(4, std::string_view(f.function));
+    st.bind(5, std::string_view(f.file)).bind(6, f.line).bind(7, std::string_view(f.module));
+    RETURN_IF_ERROR(st.run());
+  }
+  return Status::ok();
+}
+
+}  // namespace leakscope::store
