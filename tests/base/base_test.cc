@@ -1,0 +1,74 @@
+// Tests for the small shared helpers: durations, byte sizes, shell quoting, Status text.
+#include <gtest/gtest.h>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/time_util.h"
+
+namespace leakscope {
+namespace {
+
+TEST(DurationTest, ParsesUnits) {
+  int64_t ns = 0;
+  EXPECT_TRUE(parse_duration_ns("10m", &ns));
+  EXPECT_EQ(ns, 600LL * 1000000000);
+  EXPECT_TRUE(parse_duration_ns("1h30m", &ns));
+  EXPECT_EQ(ns, 5400LL * 1000000000);
+  EXPECT_TRUE(parse_duration_ns("250ms", &ns));
+  EXPECT_EQ(ns, 250LL * 1000000);
+  EXPECT_TRUE(parse_duration_ns("2.5s", &ns));
+  EXPECT_EQ(ns, 2500LL * 1000000);
+  EXPECT_TRUE(parse_duration_ns("90", &ns));
+  EXPECT_EQ(ns, 90LL * 1000000000);
+  EXPECT_FALSE(parse_duration_ns("", &ns));
+  EXPECT_FALSE(parse_duration_ns("ten", &ns));
+  EXPECT_FALSE(parse_duration_ns("5x", &ns));
+  EXPECT_FALSE(parse_duration_ns("-1s", &ns));
+  EXPECT_FALSE(parse_duration_ns("1h30", &ns));
+}
+
+TEST(BytesTest, ParsesAndFormats) {
+  uint64_t b = 0;
+  EXPECT_TRUE(parse_bytes("100KiB", &b));
+  EXPECT_EQ(b, 102400u);
+  EXPECT_TRUE(parse_bytes("512k", &b));
+  EXPECT_EQ(b, 524288u);
+  EXPECT_TRUE(parse_bytes("2MB", &b));
+  EXPECT_EQ(b, 2u << 20);
+  EXPECT_TRUE(parse_bytes("7", &b));
+  EXPECT_EQ(b, 7u);
+  EXPECT_FALSE(parse_bytes("12 apples", &b));
+  EXPECT_FALSE(parse_bytes("", &b));
+  EXPECT_EQ(format_bytes(512), "512 B");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(-3.0 * 1024 * 1024), "-3.0 MiB");
+  EXPECT_EQ(format_byte_rate_per_min(1024.0 * 1024 / 60), "+1.0 MiB/min");
+}
+
+TEST(StringsTest, ShellJoinQuotesOnlyWhenNeeded) {
+  EXPECT_EQ(shell_join({"./app", "--flag=1", "a b", "it's", ""}),
+            "./app --flag=1 'a b' 'it'\\''s' ''");
+}
+
+TEST(StringsTest, ParseIntegers) {
+  uint64_t u = 0;
+  EXPECT_TRUE(parse_u64("18446744073709551615", &u));
+  EXPECT_FALSE(parse_u64("18446744073709551616", &u));
+  int64_t i = 0;
+  EXPECT_TRUE(parse_i64("-42", &i));
+  EXPECT_EQ(i, -42);
+  EXPECT_FALSE(parse_i64("x", &i));
+}
+
+TEST(StatusTest, MessageFormat) {
+  Status s(StatusCode::kNotFound, "no such process 4242", "/proc/4242 does not exist",
+           "check the pid with `ps -e`");
+  EXPECT_EQ(s.message(),
+            "no such process 4242 (/proc/4242 does not exist; check the pid with `ps -e`)");
+  EXPECT_EQ(Status(StatusCode::kIo, "x").message(), "x");
+  EXPECT_EQ(errno_status(ENOENT, "open f").code(), StatusCode::kNotFound);
+  EXPECT_EQ(errno_status(EACCES, "open f").code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace leakscope
