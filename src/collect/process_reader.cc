@@ -139,6 +139,14 @@ Status ProcessReader::read_detail(store::DetailSample* out) {
   return Status::ok();
 }
 
+char ProcessReader::read_state() {
+  Status s = pread_all(stat_fd_.get(), &buf_, dir_ + "/stat");
+  if (!s.is_ok() || buf_.empty()) return 0;
+  procfs::ProcStat st;
+  if (!procfs::parse_proc_stat(buf_, &st).is_ok()) return 0;
+  return st.state;
+}
+
 Status ProcessReader::read_maps_summary(store::MapsSummary* out) {
   Status s = read_file(dir_ + "/maps", &buf_);
   if (!s.is_ok()) return is_gone(s) ? Status(StatusCode::kGone, "process exited") : s;

@@ -37,6 +37,10 @@ class ProcessReader {
   // Address-space shape from /proc/PID/maps (cheap: no page walk).
   Status read_maps_summary(store::MapsSummary* out);
 
+  // The process state letter from a fresh stat read ('Z' for a zombie), or 0 once the
+  // process is gone (reaped).
+  char read_state();
+
   // comm, exe path and command line of the current image (for exec generations).
   void read_image(std::string* comm, std::string* exe, std::string* cmdline) const;
 

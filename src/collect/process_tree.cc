@@ -55,6 +55,8 @@ void ProcessTree::track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_ro
   int64_t start_boot_ms = static_cast<int64_t>(p.info.start_ticks) * 1000 / clock_ticks_per_second();
   p.info.start_ms = start_boot_ms - options_.run_start_boot_ns / 1000000;
   reader->read_image(&p.comm, &p.exe, &p.cmdline);
+  p.image_code = st.start_code;
+  p.image_stack = st.start_stack;
   p.reader = std::move(reader).value();
   p.info.id = writer_->add_process(p.info);
   p.next_detail_ms = now_ms;  // first detailed sample right away: the baseline
@@ -113,11 +115,46 @@ void ProcessTree::check_exec(TrackedProcess* p, int64_t now_ms) {
   p->reader->read_image(&comm, &exe, &cmdline);
   if (comm == p->comm && exe == p->exe && cmdline == p->cmdline) return;
   if (exe.empty() && cmdline == "[" + comm + "]") return;  // exiting: mm already gone
-  p->generation += 1;
+  const auto& st = p->reader->last_stat();
+  bool have_layout = st.start_code != 0 || st.start_stack != 0;
+  bool new_image = have_layout ? (st.start_code != p->image_code || st.start_stack != p->image_stack ||
+                                  exe != p->exe)
+                               : (exe != p->exe || cmdline != p->cmdline);
+  // A rename (prctl PR_SET_NAME, setproctitle) updates the current generation in place;
+  // an exec starts a new one.
+  if (new_image) p->generation += 1;
   p->comm = comm;
   p->exe = exe;
   p->cmdline = cmdline;
-  writer_->add_generation({p->info.id, p->generation, now_ms, comm, exe, cmdline});
+  p->image_code = st.start_code;
+  p->image_stack = st.start_stack;
+  int64_t since = now_ms;
+  if (!new_image) {
+    since = p->generation == 0 ? p->info.first_seen_ms : generation_start_[p->info.id];
+  } else {
+    generation_start_[p->info.id] = now_ms;
+  }
+  writer_->add_generation({p->info.id, p->generation, since, comm, exe, cmdline});
+}
+
+void ProcessTree::watch_zombies(int64_t now_ms) {
+  for (size_t i = 0; i < zombies_.size();) {
+    TrackedProcess& p = processes_.at(zombies_[i]);
+    bool still_zombie = p.zombie && p.reader && p.reader->read_state() == 'Z';
+    if (still_zombie) {
+      ++i;
+      continue;
+    }
+    // Reaped by its parent (its /proc entry is gone): it exited when it became a zombie.
+    if (p.zombie) {
+      p.zombie = false;
+      p.info.end_state = "exited";
+      write_process(p);
+    }
+    p.reader.reset();
+    zombies_.erase(zombies_.begin() + static_cast<long>(i));
+  }
+  (void)now_ms;
 }
 
 void ProcessTree::mark_gone(TrackedProcess* p, int64_t now_ms, const std::string& state) {
@@ -126,7 +163,12 @@ void ProcessTree::mark_gone(TrackedProcess* p, int64_t now_ms, const std::string
   p->info.exit_ms = now_ms;
   p->info.end_state = state;
   alive_by_pid_.erase(p->info.pid);
-  p->reader.reset();
+  if (state == "zombie") {
+    p->zombie = true;
+    zombies_.push_back(p->info.id);  // keep the reader: we watch for the reaping
+  } else {
+    p->reader.reset();
+  }
   write_process(*p);
 }
 
@@ -144,6 +186,7 @@ void ProcessTree::schedule_detail(TrackedProcess* p, int64_t cost_us, int64_t no
 
 TickStats ProcessTree::sample(int64_t now_ms, int64_t tick_index) {
   TickStats stats;
+  watch_zombies(now_ms);
   std::vector<int64_t> ids;
   for (const auto& [pid, id] : alive_by_pid_) ids.push_back(id);
   for (int64_t id : ids) {
@@ -221,8 +264,9 @@ void ProcessTree::on_reaped(pid_t pid, int wait_status, int64_t now_ms) {
     match->alive = false;
     match->info.exit_ms = now_ms;
     alive_by_pid_.erase(pid);
-    match->reader.reset();
   }
+  match->zombie = false;
+  match->reader.reset();
   match->info.end_state = "exited";
   write_process(*match);
 }

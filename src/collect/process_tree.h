@@ -44,6 +44,9 @@ struct TrackedProcess {
   std::string comm;
   std::string exe;
   std::string cmdline;
+  uint64_t image_code = 0;   // start_code / start_stack of the current image (exec detection)
+  uint64_t image_stack = 0;
+  bool zombie = false;       // exited, waiting to be reaped by its parent
   int64_t next_detail_ms = 0;
   int64_t detail_interval_ms = 0;
   bool detail_denied = false;
@@ -89,6 +92,7 @@ class ProcessTree {
   TrackedProcess* find_alive(pid_t pid);
   void track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_root);
   void check_exec(TrackedProcess* p, int64_t now_ms);
+  void watch_zombies(int64_t now_ms);
   void mark_gone(TrackedProcess* p, int64_t now_ms, const std::string& state);
   void write_process(const TrackedProcess& p) { writer_->update_process(p.info); }
   void schedule_detail(TrackedProcess* p, int64_t cost_us, int64_t now_ms);
@@ -101,6 +105,8 @@ class ProcessTree {
   int64_t last_scan_ms_ = -1000000;
   std::map<int64_t, TrackedProcess> processes_;  // by capture id
   std::map<pid_t, int64_t> alive_by_pid_;
+  std::vector<int64_t> zombies_;
+  std::map<int64_t, int64_t> generation_start_;  // id -> t_ms its current generation began  // ids of zombies still to be seen reaped
   // Reused buffer for children lists (avoids an allocation per parent per tick).
   std::vector<pid_t> scratch_;
 };

@@ -284,6 +284,8 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   Session session(opts, std::move(writer), t0, subreaper);
   (void)session.tree().add_root(child, session.now_ms());
   session.tree().discover(session.now_ms());
+  // A first sample right away: short-lived commands get at least one.
+  session.tree().sample(session.now_ms(), 0);
 
   int root_status = -1;
   bool root_reaped = false;
@@ -415,6 +417,7 @@ StatusOr<RecordResult> record_attached(pid_t pid, const RecordOptions& options) 
     return root;
   }
   session.tree().discover(session.now_ms());
+  session.tree().sample(session.now_ms(), 0);
   RecordResult result;
   result.output = opts.output;
   session.loop().watch(sig.fd.get(), POLLIN, [&](short) {

@@ -43,6 +43,8 @@ Status parse_proc_stat(std::string_view text, ProcStat* out) {
   if (!ok) return Status(StatusCode::kCorrupt, "malformed stat line", "numeric field");
   if (n >= 22) parse_u64(field(23), &out->vsize_bytes);
   if (n >= 23) parse_i64(field(24), &out->rss_pages);
+  if (n >= 26) parse_u64(field(26), &out->start_code);
+  if (n >= 28) parse_u64(field(28), &out->start_stack);
   return Status::ok();
 }
 

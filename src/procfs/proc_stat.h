@@ -24,6 +24,10 @@ struct ProcStat {
   uint64_t starttime_ticks = 0;  // since boot, in clock ticks: half of the process identity
   uint64_t vsize_bytes = 0;
   int64_t rss_pages = 0;
+  // Address of the text segment and of the stack bottom (0 without ptrace access). With
+  // ASLR both change on every exec, which tells an exec from a rename.
+  uint64_t start_code = 0;
+  uint64_t start_stack = 0;
 };
 
 // The comm field may contain ')' and spaces, so the parser splits at the *last* ')'.
