@@ -149,7 +149,7 @@ bool is_malloc_family_symbol(std::string_view name) {
 }
 
 bool ElfInfo::defines(std::string_view symbol) const {
-  return std::binary_search(malloc_symbols.begin(), malloc_symbols.end(), symbol);
+  return std::find(malloc_symbols.begin(), malloc_symbols.end(), symbol) != malloc_symbols.end();
 }
 
 StatusOr<ElfInfo> read_elf_info_fd(int fd, const std::string& what) {
