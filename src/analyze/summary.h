@@ -24,6 +24,10 @@ struct ProcessSummary {
   int64_t mem_first = 0;
   int64_t mem_last = 0;
   int64_t mem_peak = 0;
+  // The same memory at the middle of the observed lifetime: growth in the second half
+  // separates sustained growth from a warm-up at the start, without any modelling.
+  int64_t mem_mid = 0;
+  double second_half_s = 0;
   int64_t anon_first = 0;  // private anonymous (Pss_Anon, else RssAnon)
   int64_t anon_last = 0;
   int64_t fds_first = -1, fds_last = -1;

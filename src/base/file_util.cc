@@ -18,6 +18,7 @@ StatusOr<ScopedFd> open_readonly(const std::string& path) {
 }
 
 Status pread_all(int fd, std::string* out, const std::string& what) {
+  const bool is_proc = what.compare(0, 6, "/proc/") == 0;
   if (out->capacity() < 4096) out->reserve(4096);
   out->resize(out->capacity());
   size_t used = 0;
@@ -30,7 +31,11 @@ Status pread_all(int fd, std::string* out, const std::string& what) {
       return errno_status(err, "cannot read " + what);
     }
     if (n == 0) break;
+    size_t wanted = out->size() - used;
     used += static_cast<size_t>(n);
+    // /proc files are seq_files: a read shorter than asked means the end was reached, so
+    // skip the extra read() that would only return 0 (half the syscalls per sample).
+    if (static_cast<size_t>(n) < wanted && is_proc) break;
     if (used == out->size()) out->resize(out->size() * 2);
   }
   out->resize(used);
@@ -60,13 +65,18 @@ StatusOr<int> count_dir_entries(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_status(errno, "cannot open directory " + path);
   ScopedFd dir(fd);
+  return count_dir_entries(dir.get());
+}
+
+StatusOr<int> count_dir_entries(int dir_fd) {
+  if (::lseek(dir_fd, 0, SEEK_SET) < 0) return errno_status(errno, "cannot rewind directory");
   alignas(8) char buf[8192];
   int count = 0;
   for (;;) {
-    long n = ::syscall(SYS_getdents64, dir.get(), buf, sizeof(buf));
+    long n = ::syscall(SYS_getdents64, dir_fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_status(errno, "cannot list " + path);
+      return errno_status(errno, "cannot list directory");
     }
     if (n == 0) break;
     for (long off = 0; off < n;) {

@@ -14,7 +14,8 @@ namespace leakscope {
 // open(path, O_RDONLY | O_CLOEXEC); the status names the path.
 StatusOr<ScopedFd> open_readonly(const std::string& path);
 
-// Reads the whole content of `fd` from offset 0 into *out (resized to fit).
+// Reads the whole content of `fd` from offset 0 into *out (resized to fit). `what` names
+// the file for errors; when it starts with "/proc/" a short read is taken as the end.
 Status pread_all(int fd, std::string* out, const std::string& what);
 
 // Reads a whole file.
@@ -26,5 +27,7 @@ StatusOr<std::string> read_link(const std::string& path);
 
 // Counts directory entries other than "." and "..", with getdents64 (no readdir allocs).
 StatusOr<int> count_dir_entries(const std::string& path);
+// The same on an open directory fd, rewound first (proc directories regenerate on rewind).
+StatusOr<int> count_dir_entries(int dir_fd);
 
 }  // namespace leakscope

@@ -36,5 +36,6 @@ void add_mark_command(CLI::App& app, Action* action);
 void add_triage_command(CLI::App& app, Action* action);
 void add_export_command(CLI::App& app, Action* action);
 void add_analyze_command(CLI::App& app, Action* action);
+void add_sites_command(CLI::App& app, Action* action);
 
 }  // namespace leakscope::cli

@@ -1,18 +1,27 @@
 // Per-process /proc reading for the sampler; see process_reader.h.
 #include "collect/process_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
 #include "base/file_util.h"
 #include "base/strings.h"
 #include "base/time_util.h"
+#include "procfs/children.h"
 #include "procfs/maps_shape.h"
 
 namespace leakscope::collect {
 namespace {
+
+int64_t page_size() {
+  static const int64_t kPage = ::sysconf(_SC_PAGESIZE);
+  return kPage;
+}
 
 // A process that exited between listing and reading: reads of its /proc files fail with
 // ESRCH, or return nothing.
@@ -40,22 +49,27 @@ StatusOr<ProcessReader> ProcessReader::open(pid_t pid) {
   ProcessReader r;
   r.pid_ = pid;
   r.dir_ = "/proc/" + std::to_string(pid);
+  r.stat_path_ = r.dir_ + "/stat";
+  r.status_path_ = r.dir_ + "/status";
+  r.statm_path_ = r.dir_ + "/statm";
   auto stat_fd = open_readonly(r.dir_ + "/stat");
   if (!stat_fd.is_ok()) return stat_fd.status();
   r.stat_fd_ = std::move(stat_fd).value();
-  Status s = pread_all(r.stat_fd_.get(), &r.buf_, r.dir_ + "/stat");
+  Status s = pread_all(r.stat_fd_.get(), &r.buf_, r.stat_path_);
   if (!s.is_ok()) return s;
   if (r.buf_.empty()) return Status(StatusCode::kGone, "process " + std::to_string(pid) + " exited");
   RETURN_IF_ERROR(procfs::parse_proc_stat(r.buf_, &r.stat_));
   r.start_ticks_ = r.stat_.starttime_ticks;
-  auto status_fd = open_readonly(r.dir_ + "/status");
+  auto status_fd = open_readonly(r.status_path_);
   if (status_fd.is_ok()) r.status_fd_ = std::move(status_fd).value();
+  auto statm_fd = open_readonly(r.statm_path_);
+  if (statm_fd.is_ok()) r.statm_fd_ = std::move(statm_fd).value();
   return r;
 }
 
-Status ProcessReader::read_cheap(store::Sample* out) {
+Status ProcessReader::read_cheap(store::Sample* out, bool with_status) {
   int64_t t0 = monotonic_ns();
-  Status s = pread_all(stat_fd_.get(), &buf_, dir_ + "/stat");
+  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_);
   if (!s.is_ok() || buf_.empty()) return Status(StatusCode::kGone, "process exited");
   RETURN_IF_ERROR(procfs::parse_proc_stat(buf_, &stat_));
   out->threads = stat_.num_threads;
@@ -65,16 +79,31 @@ Status ProcessReader::read_cheap(store::Sample* out) {
                                      static_cast<uint64_t>(clock_ticks_per_second()));
   if (stat_.state == 'Z' || stat_.state == 'X')
     return Status(StatusCode::kGone, "process is a zombie");
-  if (status_fd_.valid()) {
-    s = pread_all(status_fd_.get(), &buf_, dir_ + "/status");
+  // statm every tick (a fixed-size line, the cheapest memory read): RSS, the anonymous
+  // part (resident - shared = file + shmem) and VmData. status, which renders ~50 lines,
+  // only when asked: it adds the file/shmem split, swap and the high-water mark.
+  if (statm_fd_.valid()) {
+    s = pread_all(statm_fd_.get(), &buf_, statm_path_);
+    procfs::ProcStatm sm;
+    if (s.is_ok() && !buf_.empty() && procfs::parse_proc_statm(buf_, &sm).is_ok()) {
+      int64_t page = page_size();
+      out->rss = static_cast<int64_t>(sm.resident_pages) * page;
+      out->rss_anon = static_cast<int64_t>(sm.resident_pages - std::min(sm.resident_pages, sm.shared_pages)) * page;
+      out->vm_data = static_cast<int64_t>(sm.data_pages) * page;
+    } else if (is_gone(s) || buf_.empty()) {
+      return Status(StatusCode::kGone, "process exited");
+    }
+  }
+  if (with_status && status_fd_.valid()) {
+    s = pread_all(status_fd_.get(), &buf_, status_path_);
     if (s.is_ok() && !buf_.empty()) {
       status_ = procfs::ProcStatus();
       if (procfs::parse_proc_status(buf_, &status_).is_ok()) {
-        out->rss = status_.vm_rss;
-        out->rss_anon = status_.rss_anon;
+        out->rss = status_.vm_rss >= 0 ? status_.vm_rss : out->rss;
+        if (status_.rss_anon >= 0) out->rss_anon = status_.rss_anon;
         out->rss_file = status_.rss_file;
         out->rss_shmem = status_.rss_shmem;
-        out->vm_data = status_.vm_data;
+        if (status_.vm_data >= 0) out->vm_data = status_.vm_data;
         out->vm_swap = status_.vm_swap;
         out->vm_hwm = status_.vm_hwm;
         if (status_.threads >= 0) out->threads = status_.threads;
@@ -85,11 +114,21 @@ Status ProcessReader::read_cheap(store::Sample* out) {
   }
   if (out->rss < 0) out->rss = stat_.rss_pages * 4096;  // old kernels: no VmRSS line
   if (fd_dir_readable_) {
-    auto n = count_dir_entries(dir_ + "/fd");
-    if (n.is_ok()) {
-      out->fds = *n;
-    } else if (n.status().code() == StatusCode::kPermissionDenied) {
-      fd_dir_readable_ = false;  // another user's process: say so once, not every tick
+    if (!fd_dir_.valid()) {
+      int fd = ::open((dir_ + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0) fd_dir_.reset(fd);
+      else if (errno == EACCES || errno == EPERM) fd_dir_readable_ = false;  // say so once
+    }
+    if (fd_dir_.valid()) {
+      // Since Linux 6.2 stat() of /proc/PID/fd reports the number of open fds as its size:
+      // one syscall instead of rewinding and listing the directory. Older kernels say 0.
+      struct stat st;
+      if (::fstat(fd_dir_.get(), &st) == 0 && st.st_size > 0) {
+        out->fds = static_cast<int64_t>(st.st_size);
+      } else {
+        auto n = count_dir_entries(fd_dir_.get());
+        if (n.is_ok()) out->fds = *n;
+      }
     }
   }
   out->read_us = (monotonic_ns() - t0) / 1000;
@@ -139,8 +178,20 @@ Status ProcessReader::read_detail(store::DetailSample* out) {
   return Status::ok();
 }
 
+Status ProcessReader::read_main_thread_children(std::vector<pid_t>* out) {
+  if (!children_fd_.valid()) {
+    std::string path = dir_ + "/task/" + std::to_string(pid_) + "/children";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_status(errno, "cannot open " + path);
+    children_fd_.reset(fd);
+  }
+  RETURN_IF_ERROR(pread_all(children_fd_.get(), &buf_, stat_path_));
+  procfs::parse_children(buf_, out);
+  return Status::ok();
+}
+
 char ProcessReader::read_state() {
-  Status s = pread_all(stat_fd_.get(), &buf_, dir_ + "/stat");
+  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_);
   if (!s.is_ok() || buf_.empty()) return 0;
   procfs::ProcStat st;
   if (!procfs::parse_proc_stat(buf_, &st).is_ok()) return 0;

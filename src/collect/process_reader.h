@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "base/scoped_fd.h"
 #include "base/status.h"
@@ -26,9 +27,10 @@ class ProcessReader {
   uint64_t start_ticks() const { return start_ticks_; }
   const procfs::ProcStat& last_stat() const { return stat_; }
 
-  // Cheap tier: stat + status + fd count. kGone when the process has exited (or is a
-  // zombie: then last_stat().state == 'Z'). Fields that could not be read stay kNone.
-  Status read_cheap(store::Sample* out);
+  // Cheap tier: stat + statm + fd count, plus status when `with_status` (the file/shmem
+  // split, swap, VmHWM). kGone when the process has exited (or is a zombie: then
+  // last_stat().state == 'Z'). Fields that were not read stay kNone.
+  Status read_cheap(store::Sample* out, bool with_status = true);
 
   // Detailed tier: smaps_rollup, or the full smaps when the rollup is missing or lacks the
   // Pss_Anon/File/Shmem split (kernels before 5.9). kPermissionDenied without ptrace access.
@@ -36,6 +38,10 @@ class ProcessReader {
 
   // Address-space shape from /proc/PID/maps (cheap: no page walk).
   Status read_maps_summary(store::MapsSummary* out);
+
+  // Children forked by the main thread (cheap: one pread of a kept-open file). Children of
+  // other threads are found by the periodic full scan (procfs::list_children).
+  Status read_main_thread_children(std::vector<pid_t>* out);
 
   // The process state letter from a fresh stat read ('Z' for a zombie), or 0 once the
   // process is gone (reaped).
@@ -49,6 +55,10 @@ class ProcessReader {
   pid_t pid_ = 0;
   uint64_t start_ticks_ = 0;
   std::string dir_;
+  std::string stat_path_;    // kept to name errors without building strings per tick
+  std::string status_path_;
+  std::string statm_path_;
+  ScopedFd statm_fd_;
   ScopedFd stat_fd_;
   ScopedFd status_fd_;
   std::string buf_;
@@ -56,6 +66,8 @@ class ProcessReader {
   procfs::ProcStatus status_;
   bool rollup_usable_ = true;  // false after the rollup turned out missing or incomplete
   bool fd_dir_readable_ = true;
+  ScopedFd fd_dir_;        // /proc/PID/fd, kept open and rewound to count entries
+  ScopedFd children_fd_;   // /proc/PID/task/PID/children (the main thread's children)
 };
 
 // Words of /proc/PID/cmdline joined for a shell; "[comm]" for kernel threads.

@@ -66,7 +66,38 @@ void ProcessTree::track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_ro
   processes_.emplace(p.info.id, std::move(p));
 }
 
-void ProcessTree::discover(int64_t now_ms) {
+int64_t ProcessTree::resolve(pid_t pid, uint64_t start_ticks, pid_t ppid, const std::string& exe,
+                             int64_t now_ms) {
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it)
+    if (it->second.info.pid == pid && it->second.info.start_ticks == start_ticks) return it->first;
+  auto parent = alive_by_pid_.find(ppid);
+  int64_t parent_id = parent != alive_by_pid_.end() ? parent->second : store::kNone;
+  if (!alive_by_pid_.count(pid)) {
+    track(pid, parent_id, now_ms, false);
+    if (TrackedProcess* p = find_alive(pid); p && p->info.start_ticks == start_ticks) return p->info.id;
+  }
+  TrackedProcess p;
+  p.alive = false;
+  p.info.pid = pid;
+  p.info.start_ticks = start_ticks;
+  p.info.ppid = ppid;
+  p.info.parent_id = parent_id;
+  p.info.first_seen_ms = now_ms;
+  p.info.last_seen_ms = now_ms;
+  p.info.exit_ms = now_ms;
+  p.info.end_state = "exited";
+  int64_t start_boot_ms = static_cast<int64_t>(start_ticks) * 1000 / clock_ticks_per_second();
+  p.info.start_ms = start_boot_ms - options_.run_start_boot_ns / 1000000;
+  p.exe = exe;
+  p.comm = exe.substr(exe.rfind('/') + 1).substr(0, 15);
+  p.info.id = writer_->add_process(p.info);
+  writer_->add_generation({p.info.id, 0, now_ms, p.comm, p.exe, p.cmdline});
+  int64_t id = p.info.id;
+  processes_.emplace(id, std::move(p));
+  return id;
+}
+
+void ProcessTree::discover(int64_t now_ms, bool full) {
   // Parents to ask: every live tracked process, plus ourselves when orphans of the tree
   // are reparented to us (run mode, child subreaper).
   std::vector<std::pair<pid_t, int64_t>> parents;
@@ -77,7 +108,14 @@ void ProcessTree::discover(int64_t now_ms) {
   for (size_t i = 0; i < parents.size(); ++i) {
     auto [ppid, parent_id] = parents[i];
     scratch_.clear();
-    Status s = procfs::list_children(ppid, &scratch_);
+    Status s;
+    TrackedProcess* tracked = parent_id >= 0 ? &processes_.at(parent_id) : nullptr;
+    if (!full && tracked && tracked->reader) {
+      s = tracked->reader->read_main_thread_children(&scratch_);
+      if (!s.is_ok()) continue;  // gone, or no children files: the full pass handles it
+    } else {
+      s = procfs::list_children(ppid, &scratch_);
+    }
     if (s.code() == StatusCode::kUnsupported) {
       children_files_ = false;
       need_scan = true;
@@ -194,7 +232,9 @@ TickStats ProcessTree::sample(int64_t now_ms, int64_t tick_index) {
     store::Sample s;
     s.process_id = id;
     s.t_ms = now_ms;
-    Status st = p->reader->read_cheap(&s);
+    bool with_status = options_.status_every_ticks <= 1 || tick_index % options_.status_every_ticks == 0 ||
+                       p->info.first_seen_ms == now_ms;
+    Status st = p->reader->read_cheap(&s, with_status);
     if (!st.is_ok()) {
       bool zombie = p->reader->last_stat().state == 'Z';
       if (zombie) {

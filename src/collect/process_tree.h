@@ -26,10 +26,16 @@ struct SamplingOptions {
   // under `detail_cpu_budget` of one core.
   int64_t detail_min_ms = 1000;
   int64_t detail_max_ms = 60000;
-  double detail_cpu_budget = 0.002;
+  double detail_cpu_budget = 0.001;
   bool detail_enabled = true;
   // How often (in ticks) to re-check the exe link for execs that keep the same comm.
   int exec_check_ticks = 10;
+  // /proc/PID/status (file/shmem split, swap, VmHWM) is read every this many ticks; the
+  // other cheap-tier values (statm, stat, fd count) every tick.
+  int status_every_ticks = 5;
+  // Every tick only the main threads' children files are read (one pread each); every
+  // this many ticks, the children of every thread (and, without children files, /proc).
+  int full_discovery_ticks = 10;
   // Period of the /proc/PID/maps shape summary (0 = off).
   int64_t maps_interval_ms = 10000;
   // CLOCK_BOOTTIME at t = 0, to express process start times on the recording's clock.
@@ -72,10 +78,16 @@ class ProcessTree {
   // Adds the root process. kNotFound / kPermissionDenied are returned to the caller.
   Status add_root(pid_t pid, int64_t now_ms);
 
-  // Finds new descendants (and records exec generations of known ones).
-  void discover(int64_t now_ms);
+  // Finds new descendants. `full` also asks every thread (not only main threads).
+  void discover(int64_t now_ms, bool full = true);
   // Takes the cheap sample of every live process and the detailed ones that are due.
   TickStats sample(int64_t now_ms, int64_t tick_index);
+
+  // The capture id of the process (pid, start_ticks): a known one, one tracked now, or, for
+  // a process that exited before any tick saw it (known only from its heap data), a record
+  // made from what the caller knows.
+  int64_t resolve(pid_t pid, uint64_t start_ticks, pid_t ppid, const std::string& exe,
+                  int64_t now_ms);
 
   // A child reaped by waitpid (run mode): its exit status.
   void on_reaped(pid_t pid, int wait_status, int64_t now_ms);

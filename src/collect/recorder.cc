@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <algorithm>
 #include <memory>
 
 #include "base/file_util.h"
@@ -145,8 +146,10 @@ class Session {
     ssize_t n = ::read(timer_.get(), &expirations, sizeof(expirations));
     (void)n;
     int64_t t = now_ms();
-    tree_.discover(t);
+    int full_every = std::max(1, options_.sampling.full_discovery_ticks);
+    tree_.discover(t, tick_index_ % full_every == 0);
     TickStats st = tree_.sample(t, tick_index_++);
+    if (heap_) heap_->on_tick(tree_, *writer_, t);
     cheap_us_ += st.cheap_read_us;
     detail_us_ += st.detail_read_us;
     samples_ += static_cast<size_t>(st.samples);
@@ -189,12 +192,14 @@ class Session {
 
   Status finish(int exit_code, int exit_signal) {
     int64_t t = now_ms();
+    if (heap_) heap_->finish(tree_, *writer_, t);
     tree_.finish(t);
     clear_status();
     return writer_->finish(t, exit_code, exit_signal);
   }
 
   void set_stop_when_tree_empty(bool v) { should_stop_when_tree_empty_ = v; }
+  void set_heap(std::unique_ptr<HeapRecording> heap) { heap_ = std::move(heap); }
   bool duration_reached() const { return duration_reached_; }
 
  private:
@@ -202,6 +207,7 @@ class Session {
   std::unique_ptr<store::CaptureWriter> writer_;
   int64_t t0_;
   ProcessTree tree_;
+  std::unique_ptr<HeapRecording> heap_;
   EventLoop loop_;
   ScopedFd timer_;
   int64_t tick_index_ = 0;
@@ -273,6 +279,18 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   lo.original_mask = sig.original_mask;
   lo.original_sigpipe = sig.original_sigpipe;
   lo.extra_env = opts.extra_env;
+  std::unique_ptr<HeapRecording> heap;
+  if (opts.heap.enabled) {
+    auto started = HeapRecording::start(opts.heap, t0);
+    if (!started.is_ok()) {
+      restore_signals(sig);
+      writer.reset();
+      ::unlink(opts.output.c_str());
+      return started.status();
+    }
+    heap = std::move(started).value();
+    for (const auto& e : heap->child_env()) lo.extra_env.push_back(e);
+  }
   auto launched = launch(lo);
   if (!launched.is_ok()) {
     restore_signals(sig);
@@ -282,6 +300,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   }
   pid_t child = launched->pid;
   Session session(opts, std::move(writer), t0, subreaper);
+  session.set_heap(std::move(heap));
   (void)session.tree().add_root(child, session.now_ms());
   session.tree().discover(session.now_ms());
   // A first sample right away: short-lived commands get at least one.

@@ -136,15 +136,15 @@ CREATE TABLE column_source(
   PRIMARY KEY (table_name, column_name)
 );
 INSERT INTO column_source VALUES
-  ('sample','rss','/proc/PID/statm resident'),
-  ('sample','rss_anon','/proc/PID/status RssAnon'),
-  ('sample','rss_file','/proc/PID/status RssFile'),
-  ('sample','rss_shmem','/proc/PID/status RssShmem'),
-  ('sample','vm_data','/proc/PID/status VmData'),
-  ('sample','vm_swap','/proc/PID/status VmSwap'),
-  ('sample','vm_hwm','/proc/PID/status VmHWM'),
+  ('sample','rss','/proc/PID/statm resident (status VmRSS on status ticks)'),
+  ('sample','rss_anon','/proc/PID/statm resident-shared (status RssAnon on status ticks)'),
+  ('sample','rss_file','/proc/PID/status RssFile (status ticks only, NULL between)'),
+  ('sample','rss_shmem','/proc/PID/status RssShmem (status ticks only, NULL between)'),
+  ('sample','vm_data','/proc/PID/statm data (status VmData on status ticks)'),
+  ('sample','vm_swap','/proc/PID/status VmSwap (status ticks only, NULL between)'),
+  ('sample','vm_hwm','/proc/PID/status VmHWM (status ticks only, NULL between)'),
   ('sample','threads','/proc/PID/stat num_threads'),
-  ('sample','fds','/proc/PID/fd entry count'),
+  ('sample','fds','/proc/PID/fd entry count (stat() size since Linux 6.2, else listing)'),
   ('sample','minflt','/proc/PID/stat minflt'),
   ('sample','majflt','/proc/PID/stat majflt'),
   ('sample','cpu_ms','/proc/PID/stat utime+stime'),

@@ -8,14 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <sstream>
 #include <string>
 
 #include "symbolize/symbolizer.h"
+#include "sym_known_output.h"
 
 namespace leakscope::symbolize {
 namespace {
@@ -24,49 +22,8 @@ using ::testing::HasSubstr;
 
 const std::string kProgram = std::string(LEAKSCOPE_TEST_PROGRAMS_DIR) + "/sym_known";
 
-struct ProgramOutput {
-  std::vector<MappedFile> maps;
-  std::map<std::string, std::vector<uint64_t>> values;  // label -> address, lines...
-};
-
-std::string run_capture(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-ProgramOutput run_program() {
-  ProgramOutput out;
-  std::istringstream in(run_capture(kProgram));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string kind, a, b, c;
-    words >> kind;
-    if (kind == "map") {
-      MappedFile m;
-      words >> a >> b >> c;
-      m.start = std::stoull(a, nullptr, 16);
-      m.end = std::stoull(b, nullptr, 16);
-      m.file_offset = std::stoull(c, nullptr, 16);
-      words >> m.path;
-      out.maps.push_back(m);
-    } else if (kind == "pc" || kind == "fn") {
-      std::string label, addr;
-      words >> label >> addr;
-      auto& v = out.values[label];
-      v.push_back(std::stoull(addr, nullptr, 16));
-      int64_t n;
-      while (words >> n) v.push_back(static_cast<uint64_t>(n));
-    }
-  }
-  return out;
-}
+using ProgramOutput = leakscope::testing::SymKnownOutput;
+ProgramOutput run_program() { return leakscope::testing::run_sym_known(kProgram); }
 
 // The same mappings with the program's own path replaced.
 std::vector<MappedFile> with_program(std::vector<MappedFile> maps, const std::string& path,
