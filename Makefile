@@ -37,7 +37,7 @@ demo: build
 	@./examples/run_demo.sh $(BUILD)
 
 unit: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE e2e
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
 
 e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
@@ -48,12 +48,12 @@ test-asan: setup
 	  -DLEAKSCOPE_SANITIZE=address,undefined $(CMAKE_FLAGS)
 	cmake --build $(BUILD_SAN) -j $(JOBS) --target leakscope_unit_tests $$(ls tests/fuzz/*_fuzz.cc 2>/dev/null | xargs -rn1 basename | sed 's/\.cc$$//')
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) -LE e2e
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
 
 # libFuzzer on every parser for a few seconds each (clang).
 fuzz-smoke: setup
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKSCOPE_FUZZ=ON
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz -j $(JOBS) --target $$(ls tests/fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/\.cc$$//')
 	@for f in build-fuzz/fuzz/*_fuzz; do \
 	  echo "fuzzing $$f"; mkdir -p build-fuzz/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$${FUZZ_SECONDS:-10} -max_len=65536 build-fuzz/corpus/$$(basename $$f) tests/fixtures/proc >/dev/null 2>build-fuzz/$$(basename $$f).log \
