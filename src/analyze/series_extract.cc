@@ -64,6 +64,39 @@ void hold_add(const std::vector<int64_t>& t_ms, const std::vector<int64_t>& v, d
   }
 }
 
+// PSS at every cheap-tier time: the cheap value minus the shared-page discount (cheap
+// value - PSS) measured at the latest PSS reading (the first one before any). PSS is read
+// every few seconds at best; this keeps its accounting and the cheap tier's density.
+std::vector<int64_t> dense_pss(const std::vector<int64_t>& t_ms, const std::vector<int64_t>& cheap,
+                               const std::vector<int64_t>& d_t, const std::vector<int64_t>& pss) {
+  std::vector<int64_t> out(t_ms.size(), -1);
+  size_t j = 0, k = 0;
+  int64_t discount = 0;
+  bool have = false;
+  // The discount of the first valid reading, for the times before it.
+  for (size_t q = 0; q < d_t.size() && !have; ++q) {
+    if (pss[q] < 0) continue;
+    while (k + 1 < t_ms.size() && t_ms[k + 1] <= d_t[q]) ++k;
+    if (k < cheap.size() && cheap[k] >= 0) {
+      discount = cheap[k] - pss[q];
+      have = true;
+    }
+  }
+  if (!have) return out;
+  k = 0;
+  for (size_t i = 0; i < t_ms.size(); ++i) {
+    while (j < d_t.size() && d_t[j] <= t_ms[i]) {
+      if (pss[j] >= 0) {
+        while (k + 1 <= i && t_ms[k + 1] <= d_t[j]) ++k;
+        if (cheap[k] >= 0) discount = cheap[k] - pss[j];
+      }
+      ++j;
+    }
+    if (cheap[i] >= 0) out[i] = std::max<int64_t>(0, cheap[i] - discount);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Series> process_series(const store::SampleColumns& s, const store::DetailColumns& d) {
@@ -102,11 +135,12 @@ void TreeAccumulator::add(const store::SampleColumns& s, const store::DetailColu
   double until = exit_s >= 0 ? exit_s - 1e-9 : 1e300;
   if (count_valid(d.pss) > 0) {
     any_pss_ = true;
-    hold_add(d.t_ms, d.pss, step_, until, &pss_, &covered_);
-    hold_add(d.t_ms, d.pss_anon, step_, until, &anon_, nullptr);
-    hold_add(d.t_ms, d.pss_file, step_, until, &file_, nullptr);
-    hold_add(d.t_ms, d.pss_shmem, step_, until, &shmem_, nullptr);
-    hold_add(d.t_ms, d.swap_pss, step_, until, &swap_, nullptr);
+    hold_add(s.t_ms, dense_pss(s.t_ms, s.rss, d.t_ms, d.pss), step_, until, &pss_, &covered_);
+    hold_add(s.t_ms, dense_pss(s.t_ms, s.rss_anon, d.t_ms, d.pss_anon), step_, until, &anon_, nullptr);
+    hold_add(s.t_ms, dense_pss(s.t_ms, s.rss_file, d.t_ms, d.pss_file), step_, until, &file_, nullptr);
+    hold_add(s.t_ms, dense_pss(s.t_ms, s.rss_shmem, d.t_ms, d.pss_shmem), step_, until, &shmem_,
+             nullptr);
+    hold_add(s.t_ms, dense_pss(s.t_ms, s.vm_swap, d.t_ms, d.swap_pss), step_, until, &swap_, nullptr);
   }
   hold_add(s.t_ms, s.rss, step_, until, &rss_, any_pss_ ? nullptr : &covered_);
   hold_add(s.t_ms, s.rss_anon, step_, until, &rss_anon_, nullptr);

@@ -114,6 +114,15 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
   const std::vector<double>& y = r.envelope ? b.min : b.med;
   size_t min_total = 2 * min_regime_bins;
   if (b.size() < min_total) {
+    double lo = *std::min_element(s.v.begin(), s.v.end());
+    if (r.peak_value - lo < delta) {
+      // Few points, but they do not move at all: there is nothing to wait for.
+      r.state = State::kNoGrowth;
+      r.reason = "constant over the few samples there are";
+      r.window_t0 = r.t_first;
+      r.window_t1 = r.t_last;
+      return r;
+    }
     r.state = State::kSettling;
     r.reason = r.envelope ? "too few sawtooth periods observed" : "too few samples";
     r.need_more_s = static_cast<double>(min_total - b.size()) * width;
