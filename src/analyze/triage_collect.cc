@@ -31,7 +31,7 @@ Status require(const Status& s, const std::string& path, const TriageInputs& in)
     return Status(StatusCode::kPermissionDenied,
                   "cannot inspect process " + std::to_string(in.pid) + owner,
                   s.why() + " reading " + path,
-                  "run leakscope as the process's user or as root");
+                  "run leakscope as the process's user, or as root with ptrace access");
   }
   if (s.code() == StatusCode::kNotFound)
     return Status(StatusCode::kGone, "process " + std::to_string(in.pid) + " exited while being read");
