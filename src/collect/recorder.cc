@@ -177,7 +177,8 @@ class Session {
     last_flush_ms_ = t;
     if (options_.live_status) {
       std::string line = "\r\033[K[leakscope] " + format_elapsed(t) + "  " +
-                         std::to_string(tree_.alive_count()) + " processes  PSS " +
+                         std::to_string(tree_.alive_count()) +
+                         (tree_.alive_count() == 1 ? " process  PSS " : " processes  PSS ") +
                          format_bytes(static_cast<double>(tree_.total_pss())) + "  " +
                          std::to_string(samples_) + " samples";
       write_all(STDERR_FILENO, line.data(), line.size());

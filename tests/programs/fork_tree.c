@@ -1,16 +1,19 @@
-// Target program: a small tree made with fork, vfork+exec and a grandchild. Child "leaky"
-// grows at a known rate; the others stay flat. Exits with status 3 after all children.
+// Target program: a small tree made with fork, vfork+exec, a raw clone() and a grandchild.
+// Child "leaky" grows at a known rate; the others stay flat. Exits with status 3 after all children.
 // Usage: fork_tree SECONDS RATE_KIB_PER_S
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-// Keeps the compiler from eliding allocations that are never read.
-void* volatile g_sink;
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+// Keeps the compiler from eliding allocations that are never read.
+void* volatile g_sink;
 
 static void grow(double seconds, double rate_kib) {
   struct timespec step = {0, 50 * 1000 * 1000};
@@ -22,6 +25,12 @@ static void grow(double seconds, double rate_kib) {
     g_sink = p;
     nanosleep(&step, NULL);
   }
+}
+
+static int cloned_main(void* arg) {
+  prctl(PR_SET_NAME, "cloned");
+  sleep((unsigned)(*(double*)arg));
+  return 0;
 }
 
 int main(int argc, char** argv) {
@@ -47,7 +56,10 @@ int main(int argc, char** argv) {
     execlp("sleep", "sleep", secs, (char*)NULL);
     _exit(127);
   }
+  static char clone_stack[64 * 1024];
+  pid_t cloned = clone(cloned_main, clone_stack + sizeof(clone_stack), SIGCHLD, &seconds);
   waitpid(leaky, NULL, 0);
   waitpid(sleeper, NULL, 0);
+  waitpid(cloned, NULL, 0);
   return 3;
 }

@@ -3,11 +3,11 @@
 // [WARMUP_MIB]. The e2e tests check the recorded growth against RATE.
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 // Keeps the compiler from eliding allocations that are never read.
 void* volatile g_sink;
-#include <string.h>
-#include <time.h>
 
 static double now_s(void) {
   struct timespec ts;

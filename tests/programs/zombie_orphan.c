@@ -1,14 +1,14 @@
 // Target program: makes a zombie (a child left unreaped for a while) and an orphan (a
 // grandchild whose parent exits first, so it is reparented). Both must stay in the tree.
 #include <stdlib.h>
-
-// Keeps the compiler from eliding allocations that are never read.
-void* volatile g_sink;
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+// Keeps the compiler from eliding allocations that are never read.
+void* volatile g_sink;
 
 int main(void) {
   struct timespec ms300 = {0, 300 * 1000 * 1000};
