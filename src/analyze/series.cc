@@ -56,7 +56,12 @@ Bins bin_series(const Series& s, double width) {
     }
     b.t.push_back(tsum / static_cast<double>(j - i));
     b.min.push_back(*std::min_element(vals.begin(), vals.end()));
-    b.med.push_back(median(vals));
+    // Upper median in place (no copy): bins of a long capture hold hundreds of points.
+    auto mid = vals.begin() + static_cast<std::ptrdiff_t>(vals.size() / 2);
+    std::nth_element(vals.begin(), mid, vals.end());
+    double m = *mid;
+    if (vals.size() % 2 == 0) m = (m + *std::max_element(vals.begin(), mid)) / 2;
+    b.med.push_back(m);
     i = j;
   }
   return b;

@@ -4,14 +4,15 @@
 #include "analyze/verdict.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "analyze/evidence.h"
-#include "analyze/memory_class.h"
+#include "analyze/process_verdict.h"
 #include "analyze/series_extract.h"
-#include "store/heap_reader.h"
-#include "store/series_reader.h"
 
 namespace leakscope::analyze {
 namespace {
@@ -25,21 +26,6 @@ State worst(const std::vector<SeriesVerdict>& series) {
   for (const auto& sv : series)
     if (state_severity(sv.r.state) > state_severity(s)) s = sv.r.state;
   return s;
-}
-
-// Thins a series to at most `n` points (for residence, which only needs slopes).
-Series thin(Series s, size_t n) {
-  if (s.size() <= n) return s;
-  size_t stride = (s.size() + n - 1) / n;
-  Series out;
-  out.name = s.name;
-  out.source = s.source;
-  out.kind = s.kind;
-  for (size_t i = 0; i < s.size(); i += stride) {
-    out.t.push_back(s.t[i]);
-    out.v.push_back(s.v[i]);
-  }
-  return out;
 }
 
 void attach_limit(SeriesVerdict* sv, const std::string& limit, double value, double in_use) {
@@ -56,8 +42,8 @@ void attach_limit(SeriesVerdict* sv, const std::string& limit, double value, dou
 }
 
 struct ProcessData {
-  Series memory;  // PSS (or RSS), thinned
-  Series growth;  // the series used for phases
+  Series memory;              // PSS (or RSS), thinned
+  std::string growth_series;  // the series used for phases
   std::map<std::string, double> phase_growth;
 };
 
@@ -123,88 +109,47 @@ StatusOr<Verdict> analyze_capture(store::CaptureReader& reader, const AnalyzeOpt
   std::map<std::string, double> tree_cpu_by_label;
   std::map<int64_t, ProcessData> data;
 
+  // Processes are judged on up to two threads, each with its own read-only connection
+  // (SQLite reads dominate on large captures); results keep the capture's order.
+  std::vector<ProcessJob> jobs;
   for (const auto& p : meta.processes) {
     if (p.first_seen_ms > at_ms) continue;
-    ASSIGN_OR_RETURN(auto cols, store::read_sample_columns(reader.db(), p.id, at_ms));
-    ASSIGN_OR_RETURN(auto det, store::read_detail_columns(reader.db(), p.id, at_ms));
-    bool exited = p.exit_ms >= 0 && p.exit_ms <= at_ms;
-    tree_acc.add(cols, det, exited ? static_cast<double>(p.exit_ms) / 1000.0 : -1);
-    for (const auto& [label, sec] : cpu_by_label(cols.t_ms, cols.cpu_ms, iv))
-      tree_cpu_by_label[label] += sec;
-    ProcessData& pd = data[p.id];
-    pd.memory = thin(process_memory_series(cols, det), 2000);
-    if (!o.pids.empty() && std::find(o.pids.begin(), o.pids.end(), p.pid) == o.pids.end())
-      continue;
-
-    ProcessVerdict pv;
-    pv.process_id = p.id;
-    pv.pid = p.pid;
-    if (const auto* parent = meta.find_process(p.parent_id)) pv.parent_pid = parent->pid;
-    if (p.start_ms != store::kUnknownTime) pv.start_time_s = static_cast<double>(p.start_ms) / 1000.0;
-    if (const auto* g = meta.latest_generation(p.id)) {
-      pv.comm = g->comm;
-      pv.cmdline = g->cmdline;
+    bool judge = o.pids.empty() || std::find(o.pids.begin(), o.pids.end(), p.pid) != o.pids.end();
+    jobs.push_back({&p, at_ms, judge});
+  }
+  std::mutex reader_mutex, tree_mutex;
+  ProcessContext ctx{&meta, &iv, &params, &o.series, &reader, &reader_mutex, &tree_acc, &tree_mutex};
+  std::vector<ProcessOutcome> outcomes(jobs.size());
+  std::vector<Status> errors(2);
+  std::atomic<size_t> next{0};
+  auto worker = [&](size_t w) {
+    auto db = store::Database::open(reader.db().path(), SQLITE_OPEN_READONLY);
+    if (!db.is_ok()) {
+      errors[w] = db.status();
+      return;
     }
-    pv.exited = exited;
-    pv.first_seen_s = static_cast<double>(p.first_seen_ms) / 1000.0;
-    pv.last_seen_s = cols.t_ms.empty() ? pv.first_seen_s : static_cast<double>(cols.t_ms.back()) / 1000.0;
-    if (!cols.cpu_ms.empty() && cols.cpu_ms.back() >= 0 && cols.cpu_ms.front() >= 0 &&
-        pv.last_seen_s > pv.first_seen_s)
-      pv.cpu_pct = 100.0 * static_cast<double>(cols.cpu_ms.back() - cols.cpu_ms.front()) / 1000.0 /
-                   (pv.last_seen_s - static_cast<double>(cols.t_ms.front()) / 1000.0 + 1e-9);
-    std::vector<Series> series = process_series(cols, det);
-    for (const Series& s : series) {
-      if (!wanted(o.series, s.name)) continue;
-      pv.series.push_back({evaluate_series(s, params), std::nullopt});
-    }
-    pv.state = worst(pv.series);
-
-    // Growth class: live heap (heap tracker) and address-space shape, when recorded.
-    Series heap, vm_data;
-    auto totals = store::read_heap_totals(reader, p.id);
-    if (totals.is_ok()) {
-      heap.name = "live_heap";
-      heap.source = "heap tracker live bytes";
-      for (const auto& h : *totals)
-        if (h.t_ms <= at_ms) {
-          heap.t.push_back(static_cast<double>(h.t_ms) / 1000.0);
-          heap.v.push_back(static_cast<double>(h.live_bytes + std::max<int64_t>(0, h.mmap_live_bytes)));
-        }
-    }
-    for (size_t i = 0; i < cols.size(); ++i)
-      if (cols.vm_data[i] >= 0) {
-        vm_data.t.push_back(static_cast<double>(cols.t_ms[i]) / 1000.0);
-        vm_data.v.push_back(static_cast<double>(cols.vm_data[i]));
+    for (size_t j = next++; j < jobs.size(); j = next++) {
+      Status st = analyze_process(*db, ctx, jobs[j], &outcomes[j]);
+      if (!st.is_ok()) {
+        errors[w] = st;
+        return;
       }
-    ClassInputs ci;
-    ci.live_heap = &heap;
-    ci.vm_data = &vm_data;
-    auto maps = reader.maps_summaries(p.id);
-    if (maps.is_ok())
-      for (const auto& m : *maps)
-        if (m.t_ms <= at_ms) ci.maps.push_back(m);
-    pv.memory_class = classify_growth(pv, ci);
-
-    // The series phases and busy/idle look at: the fastest growing one, else anon.
-    const Series* focus = nullptr;
-    double best_rate = -1;
-    for (const auto& sv : pv.series)
-      if (sv.r.state == State::kSustainedGrowth && sv.r.rate > best_rate)
-        for (const auto& s : series)
-          if (s.name == sv.r.name) {
-            focus = &s;
-            best_rate = sv.r.rate;
-          }
-    if (!focus)
-      for (const auto& s : series)
-        if (s.name == "anon") focus = &s;
-    if (focus) {
-      pd.growth = *focus;
-      pd.phase_growth = growth_by_label(*focus, iv);
-      pv.busy_idle = busy_idle_split(*focus, cols.t_ms, cols.cpu_ms);
-      pv.busy_idle_series = focus->name;
     }
-    v.processes.push_back(std::move(pv));
+  };
+  size_t threads = std::min<size_t>(2, std::max<size_t>(1, jobs.size() / 4));
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  worker(0);
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) RETURN_IF_ERROR(e);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    ProcessOutcome& out = outcomes[j];
+    for (const auto& [label, sec] : out.cpu_by_label) tree_cpu_by_label[label] += sec;
+    ProcessData& pd = data[jobs[j].info->id];
+    pd.memory = std::move(out.memory);
+    pd.growth_series = out.growth_series;
+    pd.phase_growth = std::move(out.phase_growth);
+    if (out.judged) v.processes.push_back(std::move(out.verdict));
   }
 
   // The tree, then limits (which need the tree's total in use).
@@ -284,7 +229,7 @@ StatusOr<Verdict> analyze_capture(store::CaptureReader& reader, const AnalyzeOpt
       const ProcessData& pd = data[pv.process_id];
       auto it = pd.phase_growth.find(label);
       if (it == pd.phase_growth.end()) continue;
-      ps.growth.push_back({pv.pid, pv.comm, pd.growth.name, it->second, it->second / ps.duration_s});
+      ps.growth.push_back({pv.pid, pv.comm, pd.growth_series, it->second, it->second / ps.duration_s});
     }
     v.phases.push_back(std::move(ps));
   }

