@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "base/time_util.h"
 #include "cli/record_options.h"
 
@@ -15,6 +17,8 @@ namespace {
 struct RunFlags {
   RecordFlags record;
   std::string mark_regex;
+  CLI::Option* heap_option = nullptr;
+  std::string heap;
   std::vector<std::string> command;
 };
 
@@ -29,6 +33,16 @@ int run_command(const RunFlags& flags) {
   auto options = make_record_options(flags.record, default_output());
   if (!options.is_ok()) return fail(options.status());
   options->mark_regex = flags.mark_regex;
+  if (flags.heap_option && flags.heap_option->count() > 0) {
+    Status hs = collect::parse_heap_mode(flags.heap, &options->heap);
+    if (!hs.is_ok()) return fail(hs);
+    nlohmann::json j = nlohmann::json::parse(options->options_json, nullptr, false);
+    if (j.is_object()) {
+      j["heap"] = options->heap.sample_interval ? "sample" : "full";
+      j["heap_sample_interval"] = options->heap.sample_interval;
+      options->options_json = j.dump();
+    }
+  }
   if (flags.command.empty())
     return fail(Status(StatusCode::kInvalidArgument, "no command to run", "nothing after --",
                        "usage: leakscope run -o cap.db -- ./app args"));
@@ -62,6 +76,11 @@ void add_run_command(CLI::App& app, Action* action) {
   add_record_flags(cmd, &flags->record);
   cmd->add_option("--mark-regex", flags->mark_regex,
                   "Phase marks from the command's stdout lines (label = first group)");
+  flags->heap_option =
+      cmd->add_option("--heap", flags->heap,
+                      "Also record allocations with call stacks in every process: --heap "
+                      "(full) or --heap=sample:512k (Poisson sampling by bytes)")
+          ->expected(0, 1);
   cmd->add_option("command", flags->command, "The command and its arguments (after --)")
       ->expected(-1);
   cmd->prefix_command();

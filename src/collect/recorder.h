@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "collect/heap_recording.h"
 #include "collect/process_tree.h"
 #include "store/capture_types.h"
 
@@ -24,6 +25,7 @@ struct RecordOptions {
   bool live_status = false;    // one-line status on stderr (only on a TTY)
   std::string options_json;    // recorded in the capture's run table
   std::vector<std::string> extra_env;  // for the launched command only
+  HeapOptions heap;                    // run --heap: allocations in every process
 };
 
 struct RecordResult {

@@ -1,0 +1,231 @@
+// Internal declarations of the preload library (libleakscope_preload.so), which records
+// every allocation of the process it is loaded into and streams the records to the
+// collector. It runs inside arbitrary programs, so it is dumb and paranoid: no stdio, no
+// std containers, no exceptions, no locks on the hot path, raw syscalls for I/O, and any
+// failure turns tracking off for this process (said once on stderr) instead of aborting.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <atomic>
+
+#include "format/heap_wire.h"
+
+#define LS_EXPORT extern "C" __attribute__((visibility("default")))
+#define LS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LS_NOINLINE __attribute__((noinline))
+
+namespace leakscope::preload {
+
+enum class State : int { kUninit = 0, kIniting = 1, kActive = 2, kOff = 3 };
+
+// Process-wide state. Written during init (and after fork in the child), read everywhere.
+struct Globals {
+  std::atomic<int> state{0};       // State
+  std::atomic<int> sock_fd{-1};
+  uint64_t sock_dev = 0, sock_ino = 0;  // to notice the program closing/reusing our fd
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  uint64_t start_ticks = 0;
+  uint64_t image_nonce = 0;
+  uint64_t sample_interval = 0;  // 0: full tracking
+  bool use_tsc = false;
+  bool unwinder_loaded = false;
+  std::atomic<bool> final_flush{false};  // after our destructor: send every event at once
+  std::atomic<uint64_t> fork_seq{0};
+  std::atomic<uint64_t> lost_events{0};
+  std::atomic<uint64_t> sample_set_full{0};
+  char socket_path[108] = {};
+  char mode_text[64] = {};
+  char library_path[512] = {};
+  char exe_path[512] = {};
+};
+extern Globals g;
+
+// ---- preload_util.cc: I/O with raw syscalls, the one-time stderr notice, spinlocks.
+void say_once(const char* what);  // "leakscope: heap tracking: <what>" once per process
+void say(const char* what);       // every time (rare events)
+size_t str_len(const char* s);
+bool str_eq(const char* a, const char* b);
+bool str_starts(const char* s, const char* prefix);
+// Copies at most cap-1 bytes and terminates; returns the length copied.
+size_t str_copy(char* dst, size_t cap, const char* src);
+bool parse_u64_text(const char* s, uint64_t* out);
+uint64_t monotonic_ns();
+uint64_t random_u64();
+// Anonymous zeroed memory straight from the kernel (never from malloc).
+void* map_pages(size_t bytes);
+void unmap_pages(void* p, size_t bytes);
+
+class SpinLock {
+ public:
+  void lock();
+  bool try_lock() { return flag_.exchange(1, std::memory_order_acquire) == 0; }
+  void unlock() { flag_.store(0, std::memory_order_release); }
+
+ private:
+  std::atomic<int> flag_{0};
+};
+
+// ---- preload_clock: event timestamps (TSC when the kernel uses it as its clocksource).
+inline uint64_t now_ts() {
+#if defined(__x86_64__)
+  if (LS_LIKELY(g.use_tsc)) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t{hi} << 32) | lo;
+  }
+#endif
+  return monotonic_ns();
+}
+
+// ---- preload_real.cc: the functions we wrap.
+struct RealFunctions {
+  void* (*malloc)(size_t);
+  void (*free)(void*);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  void* (*memalign)(size_t, size_t);
+  int (*posix_memalign)(void**, size_t, size_t);
+  void* (*aligned_alloc)(size_t, size_t);
+  void* (*valloc)(size_t);
+  void* (*pvalloc)(size_t);
+  void* (*mmap)(void*, size_t, int, int, int, off_t);
+  int (*munmap)(void*, size_t);
+  void* (*mremap)(void*, size_t, size_t, int, ...);
+  void* (*dlopen)(const char*, int);
+  int (*execve)(const char*, char* const[], char* const[]);
+  int (*execvpe)(const char*, char* const[], char* const[]);
+  int (*fexecve)(int, char* const[], char* const[]);
+  void (*exit_)(int);
+  void (*abort)();
+  void (*assert_fail)(const char*, const char*, unsigned, const char*);
+};
+extern RealFunctions real;
+// Resolves what `real` needs; the malloc family first, without dlsym where glibc exports
+// __libc_* entry points. Safe to call more than once.
+void resolve_real_functions();
+// The bootstrap pool serves the allocations dlsym makes while resolve_real_functions runs.
+void* bootstrap_alloc(size_t n, size_t align);
+bool is_bootstrap(const void* p);
+
+// ---- preload_state.cc: init, connection, control messages.
+void ensure_init();             // phase A: env, clock, socket, hello (idempotent)
+void turn_off(const char* why);  // tracking off for this process, said once
+// Sends one whole message; on failure counts `events` as lost (or turns tracking off).
+bool send_message(const void* a, size_t a_len, const void* b, size_t b_len, uint64_t events);
+void send_status(format::HeapStatus status, const char* text);
+void send_stats();
+void send_exit_marker(format::ExitKind kind);
+bool connect_and_hello(uint32_t flags, uint64_t parent_nonce, uint64_t fork_id);
+
+// ---- preload_buffer.cc: per-thread buffers.
+//
+// A slot's owner brackets every append with enter_slot/leave_slot. Another thread that
+// must take the buffer (the flusher, a fork, an exit) "steals" it. With membarrier(2) the
+// owner's side is two plain stores and a load: the stealer sets `stolen`, issues one
+// MEMBARRIER_CMD_PRIVATE_EXPEDITED (a full barrier on every thread of the process), then
+// reads `busy` — Dekker's algorithm with the owner's fence paid by the stealer. Without
+// membarrier, and for the slot shared by threads that have none of their own, `busy` is an
+// ordinary spinlock taken with an atomic exchange.
+struct UnwindCache;
+struct alignas(64) Slot {
+  std::atomic<int> busy{0};
+  std::atomic<int> stolen{0};
+  std::atomic<int> owner{0};  // tid of the owning thread, 0 when free, -1 for the shared slot
+  bool exclusive = false;     // busy is a spinlock (shared slot, or no membarrier)
+  uint32_t used = 0;          // words
+  uint64_t* words = nullptr;  // kBufferWords, mapped on first use
+  uint64_t base_ts = 0;
+  uint64_t events = 0;        // records in the buffer
+  uintptr_t stack_low = 0;    // the owning thread's stack, [low, high); 0 = unknown
+  uintptr_t stack_high = 0;
+  UnwindCache* cache = nullptr;
+  int64_t bytes_until_sample = 0;
+  uint64_t rng = 0;
+  // How stacks were obtained (summed over slots for StatsMsg).
+  uint64_t fp_stacks = 0, unwind_stacks = 0, cached_stacks = 0, truncated_stacks = 0;
+};
+inline constexpr uint32_t kBufferWords =
+    static_cast<uint32_t>((format::kMaxMessageBytes - sizeof(format::MsgHeader)) / 8);
+
+// The calling thread's slot (claimed on first use), or the shared slot.
+Slot* current_slot();
+void enter_slot_slow(Slot* s);
+inline void enter_slot(Slot* s) {
+  if (LS_UNLIKELY(s->exclusive)) return enter_slot_slow(s);
+  s->busy.store(1, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the stealer's membarrier orders it
+  if (LS_UNLIKELY(s->stolen.load(std::memory_order_acquire) != 0)) enter_slot_slow(s);
+}
+inline void leave_slot(Slot* s) { s->busy.store(0, std::memory_order_release); }
+
+void append_slow(Slot* s, const uint64_t* w, int words, uint64_t ts, uint32_t stack);
+// Appends one record: `words` words of which the caller gives all but the last, which
+// becomes ts_word(stack, ts - base). The caller is inside enter_slot/leave_slot.
+inline void append(Slot* s, const uint64_t* w, int words, uint64_t ts, uint32_t stack) {
+  int64_t delta = static_cast<int64_t>(ts - s->base_ts);
+  if (LS_UNLIKELY(s->used == 0 || s->used + static_cast<uint32_t>(words) > kBufferWords ||
+                  delta != static_cast<int32_t>(delta) ||
+                  g.final_flush.load(std::memory_order_relaxed)))
+    return append_slow(s, w, words, ts, stack);
+  uint64_t* out = s->words + s->used;
+  for (int i = 0; i + 1 < words; ++i) out[i] = w[i];
+  out[words - 1] = format::ts_word(stack, static_cast<int32_t>(delta));
+  s->used += static_cast<uint32_t>(words);
+  s->events += 1;
+}
+void flush_locked(Slot* s);       // the caller holds the slot (owner or stealer)
+void flush_all_slots();           // every slot (exit, exec, abort)
+void lock_all_slots_for_fork();   // prepare: flush and hold every slot
+void unlock_all_slots_after_fork(bool child);
+// Sums the per-slot unwinder counters: fp, unwind, cached, truncated.
+void sum_slot_stats(uint64_t out[4]);
+void buffers_init();              // thread-exit key, membarrier registration
+bool start_flusher();
+
+// ---- preload_unwind.cc: call stacks.
+// Interned id of the current call stack. pc0 is the hook's return address, frame its
+// frame address (__builtin_frame_address(0) of the exported function).
+uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame);
+void unwind_load_libunwind();  // constructor: dlopen libunwind (RTLD_LOCAL)
+void unwind_after_fork_child();
+
+// ---- preload_sampler.cc: Poisson sampling by bytes.
+// True when this allocation is recorded; sampled pointers are remembered so that frees of
+// unsampled blocks cost one probe.
+bool sample_allocation(Slot* s, size_t size, void* ptr);
+bool sample_forget(void* ptr);  // true if ptr was sampled (and now is not)
+bool sample_remember_again(void* ptr);  // undo sample_forget (a failed realloc)
+
+// ---- preload_modules.cc
+void send_modules();
+void send_modules_if_changed();  // cheap check of the loader's object count first
+
+// ---- preload_hooks.cc: recording entry points shared by the exported functions.
+extern __thread int t_guard;  // >0 while inside our own code: nested calls pass through
+inline bool tracking() {
+  return LS_LIKELY(g.state.load(std::memory_order_relaxed) == static_cast<int>(State::kActive)) &&
+         t_guard == 0;
+}
+void record_alloc(void* p, size_t size, uintptr_t pc0, void* frame);
+void record_free(void* p);
+// old_p was freed at free_ts (recorded if old_recorded) and new_p (may be null) allocated.
+void record_realloc(void* old_p, bool old_recorded, void* new_p, size_t size, uint64_t free_ts,
+                    uintptr_t pc0, void* frame);
+void record_mmap(void* p, size_t len, uintptr_t pc0, void* frame);
+void record_munmap(void* p, size_t len);
+void record_mremap(void* old_p, size_t old_len, void* new_p, size_t new_len, uintptr_t pc0,
+                   void* frame);
+// exit, _exit, abort, exec: flush everything and say why (no-op in a vfork child).
+void image_ending(format::ExitKind kind);
+
+struct GuardScope {
+  GuardScope() { ++t_guard; }
+  ~GuardScope() { --t_guard; }
+};
+
+}  // namespace leakscope::preload
