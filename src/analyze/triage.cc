@@ -173,6 +173,10 @@ std::string allocator_of_library(std::string_view path) {
   if (starts_with(base, "libjemalloc")) return "jemalloc";
   if (starts_with(base, "libtcmalloc")) return "tcmalloc";
   if (starts_with(base, "libmimalloc")) return "mimalloc";
+  // Sanitizer runtimes replace malloc with their own allocator.
+  if (starts_with(base, "libasan")) return "asan";
+  if (starts_with(base, "libtsan")) return "tsan";
+  if (starts_with(base, "libhwasan")) return "hwasan";
   if (starts_with(base, "ld-musl-") || starts_with(base, "libc.musl-")) return "musl";
   if (starts_with(base, "libc.so.6") || (starts_with(base, "libc-2.") && ends_with(base, ".so")))
     return "glibc";

@@ -398,7 +398,13 @@ TEST(TriageTest, LiveSelf) {
   EXPECT_EQ(r->identity.exe, std::string(exe, static_cast<size_t>(n)));
   EXPECT_TRUE(r->identity.elf_ok);
   EXPECT_FALSE(r->identity.build_id.empty());
+#if defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(r->allocator.primary, "asan");  // the sanitizer runtime replaces malloc
+#elif defined(__SANITIZE_THREAD__)
+  EXPECT_EQ(r->allocator.primary, "tsan");
+#else
   EXPECT_EQ(r->allocator.primary, "glibc");
+#endif
   EXPECT_GE(r->threads, 1);
   EXPECT_GE(r->fds.total, 3);
   EXPECT_GT(r->memory.smaps.pss, 0);
