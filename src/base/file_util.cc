@@ -17,8 +17,7 @@ StatusOr<ScopedFd> open_readonly(const std::string& path) {
   return ScopedFd(fd);
 }
 
-Status pread_all(int fd, std::string* out, const std::string& what) {
-  const bool is_proc = what.compare(0, 6, "/proc/") == 0;
+Status pread_all(int fd, std::string* out, const std::string& what, ReadEnd end) {
   if (out->capacity() < 4096) out->reserve(4096);
   out->resize(out->capacity());
   size_t used = 0;
@@ -33,9 +32,10 @@ Status pread_all(int fd, std::string* out, const std::string& what) {
     if (n == 0) break;
     size_t wanted = out->size() - used;
     used += static_cast<size_t>(n);
-    // /proc files are seq_files: a read shorter than asked means the end was reached, so
-    // skip the extra read() that would only return 0 (half the syscalls per sample).
-    if (static_cast<size_t>(n) < wanted && is_proc) break;
+    // Single-record /proc files (stat, statm, status) are rendered whole on each read, so
+    // a short read is the end: skip the read() that would only return 0. Multi-record
+    // files (smaps, maps, net/*) come about a page per read and must be read to EOF.
+    if (static_cast<size_t>(n) < wanted && end == ReadEnd::kShortReadIsEnd) break;
     if (used == out->size()) out->resize(out->size() * 2);
   }
   out->resize(used);

@@ -14,9 +14,15 @@ namespace leakscope {
 // open(path, O_RDONLY | O_CLOEXEC); the status names the path.
 StatusOr<ScopedFd> open_readonly(const std::string& path);
 
+enum class ReadEnd {
+  kUntilEof,          // read until read() returns 0 (any file)
+  kShortReadIsEnd,    // single-record /proc files (stat, statm, status): one read suffices
+};
+
 // Reads the whole content of `fd` from offset 0 into *out (resized to fit). `what` names
-// the file for errors; when it starts with "/proc/" a short read is taken as the end.
-Status pread_all(int fd, std::string* out, const std::string& what);
+// the file for errors.
+Status pread_all(int fd, std::string* out, const std::string& what,
+                 ReadEnd end = ReadEnd::kUntilEof);
 
 // Reads a whole file.
 Status read_file(const std::string& path, std::string* out);

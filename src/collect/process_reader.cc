@@ -69,7 +69,7 @@ StatusOr<ProcessReader> ProcessReader::open(pid_t pid) {
 
 Status ProcessReader::read_cheap(store::Sample* out, bool with_status) {
   int64_t t0 = monotonic_ns();
-  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_);
+  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_, ReadEnd::kShortReadIsEnd);
   if (!s.is_ok() || buf_.empty()) return Status(StatusCode::kGone, "process exited");
   RETURN_IF_ERROR(procfs::parse_proc_stat(buf_, &stat_));
   out->threads = stat_.num_threads;
@@ -83,7 +83,7 @@ Status ProcessReader::read_cheap(store::Sample* out, bool with_status) {
   // part (resident - shared = file + shmem) and VmData. status, which renders ~50 lines,
   // only when asked: it adds the file/shmem split, swap and the high-water mark.
   if (statm_fd_.valid()) {
-    s = pread_all(statm_fd_.get(), &buf_, statm_path_);
+    s = pread_all(statm_fd_.get(), &buf_, statm_path_, ReadEnd::kShortReadIsEnd);
     procfs::ProcStatm sm;
     if (s.is_ok() && !buf_.empty() && procfs::parse_proc_statm(buf_, &sm).is_ok()) {
       int64_t page = page_size();
@@ -95,7 +95,7 @@ Status ProcessReader::read_cheap(store::Sample* out, bool with_status) {
     }
   }
   if (with_status && status_fd_.valid()) {
-    s = pread_all(status_fd_.get(), &buf_, status_path_);
+    s = pread_all(status_fd_.get(), &buf_, status_path_, ReadEnd::kShortReadIsEnd);
     if (s.is_ok() && !buf_.empty()) {
       status_ = procfs::ProcStatus();
       if (procfs::parse_proc_status(buf_, &status_).is_ok()) {
@@ -185,13 +185,13 @@ Status ProcessReader::read_main_thread_children(std::vector<pid_t>* out) {
     if (fd < 0) return errno_status(errno, "cannot open " + path);
     children_fd_.reset(fd);
   }
-  RETURN_IF_ERROR(pread_all(children_fd_.get(), &buf_, stat_path_));
+  RETURN_IF_ERROR(pread_all(children_fd_.get(), &buf_, dir_ + "/task/*/children"));
   procfs::parse_children(buf_, out);
   return Status::ok();
 }
 
 char ProcessReader::read_state() {
-  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_);
+  Status s = pread_all(stat_fd_.get(), &buf_, stat_path_, ReadEnd::kShortReadIsEnd);
   if (!s.is_ok() || buf_.empty()) return 0;
   procfs::ProcStat st;
   if (!procfs::parse_proc_stat(buf_, &st).is_ok()) return 0;
