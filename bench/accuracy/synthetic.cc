@@ -1,6 +1,7 @@
 // Synthetic shapes; see synthetic.h. Memory is in bytes, quantised to 4 KiB pages; noise
 // is AR(1) with a lag-one correlation drawn per run from {0.5, 0.9, 0.98} at 5 s steps
-// (correlation times from seconds to minutes), standard deviation 0.2-1% of the level.
+// (correlation times from seconds to minutes), standard deviation 0.2-1% of the level by
+// default (GeneratorParams).
 #include "bench/accuracy/synthetic.h"
 
 #include <cmath>
@@ -96,7 +97,7 @@ SyntheticRun generate(const ShapeInfo& shape, uint64_t seed, const GeneratorPara
   run.level = level;
   double phis[] = {0.5, 0.9, 0.98};
   double phi = phis[g.pick(3)];
-  double sd = g.uniform(0.002, 0.01) * level;
+  double sd = g.uniform(params.min_noise, params.max_noise) * level;
   std::vector<double> noise = ar_noise(g, n, phi, sd);
   double leak = g.log_uniform(params.min_leak_per_hour, params.max_leak_per_hour) * level / 3600;
   bool leaking = shape.truth == Truth::kLeak;

@@ -37,6 +37,8 @@ struct GeneratorParams {
   double dt_s = 5;
   double min_leak_per_hour = 0.02;  // fraction of steady-state level
   double max_leak_per_hour = 0.20;
+  double min_noise = 0.002;         // AR(1) noise sd, fraction of the level
+  double max_noise = 0.01;
 };
 
 SyntheticRun generate(const ShapeInfo& shape, uint64_t seed, const GeneratorParams& params);

@@ -246,9 +246,13 @@ Regimes find_final_regime(const std::vector<double>& t, const std::vector<double
     size_t last_k = len - m;
     while (last_k > m && t[n - 1] - t[begin + last_k] < params.min_seconds) --last_k;
     if (last_k < m) break;
+    // The piece before a break may be short: a process's first moments (loading, the
+    // first allocations) are a brief jump that must not hide the regimes after it.
+    const size_t first_k = std::max<size_t>(3, m / 4);
+    if (last_k < first_k) break;
     double best_rss = -1;
     size_t best_k = 0;
-    for (size_t k = m; k <= last_k; ++k) {
+    for (size_t k = first_k; k <= last_k; ++k) {
       double rss = pre.rss(0, k) + pre.rss(k, len);
       if (best_rss < 0 || rss < best_rss) {
         best_rss = rss;

@@ -36,7 +36,7 @@ RegimeTrend regime_trend(const std::vector<double>& t, const std::vector<double>
     // is long enough on its own.
     size_t k = fb;
     while (k < n && t[k] < t[fb] + 2 * tr.tau) ++k;
-    if (n - k >= min_bins) from = k;
+    if (n - k >= min_bins && k > fb) from = k;
   }
   TrendTest tt = trend_test(t, z, from, n, confidence);
   r.rate = tt.sen.slope;
@@ -90,7 +90,11 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
   std::vector<double> gaps;
   for (size_t i = 1; i < s.size() && gaps.size() < 2000; ++i) gaps.push_back(s.t[i] - s.t[i - 1]);
   double dt = gaps.empty() ? 1 : std::max(median(gaps), 1e-3);
-  double width = std::max(span / static_cast<double>(params.target_bins), dt);
+  // Series short enough are judged point by point; longer ones in bins of at least two
+  // sampling periods: at exactly one period, jitter leaves bins with zero or two points, an
+  // aliasing pattern that the residual autocorrelation then misreads.
+  const bool raw_points = s.size() <= params.target_bins * 3 / 2;
+  double width = std::max(span / static_cast<double>(params.target_bins), 2 * dt);
   double min_drop = std::max(delta, 0.01 * std::fabs(level));
   // Counts (fds, threads) drop whenever connections close or workers end: that is their
   // normal breathing, not a collection cycle, so they are never trended on an envelope.
@@ -107,12 +111,20 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
     b = bin_series(troughs, span / static_cast<double>(params.target_bins));
     min_regime_bins = kMinRegimeBins / 2;  // one point per cycle: each is worth more
     width = r.sawtooth.period_s;
+  } else if (raw_points) {
+    b.t = s.t;
+    b.med = s.v;
+    b.min = s.v;
+    b.width = dt;
+    width = dt;
   } else {
     b = bin_series(s, width);
   }
   r.bins = b.size();
   const std::vector<double>& y = r.envelope ? b.min : b.med;
-  size_t min_total = 2 * min_regime_bins;
+  // Fewer than 2 x min_regime_bins points: one regime, no search for breaks (10 at least).
+  const size_t min_total = 10;
+  const bool short_series = b.size() < 2 * min_regime_bins;
   if (b.size() < min_total) {
     double lo = *std::min_element(s.v.begin(), s.v.end());
     if (r.peak_value - lo < delta) {
@@ -132,7 +144,7 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
   }
 
   SegmentationParams sp;
-  sp.min_bins = std::max<size_t>(min_regime_bins * 2 / 3, b.size() / 10);
+  sp.min_bins = short_series ? b.size() : std::max<size_t>(min_regime_bins * 2 / 3, b.size() / 10);
   sp.min_seconds = params.min_regime_s;
   sp.material_delta = delta;
   Regimes reg = find_final_regime(b.t, y, sp);
@@ -187,8 +199,13 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
     const Break& last = reg.breaks.back();
     size_t prev_begin = reg.breaks.size() >= 2 ? reg.breaks[reg.breaks.size() - 2].index : 0;
     double prev_len = b.t[last.index] - b.t[prev_begin];
-    TransientFit prev = fit_transient(b.t, y, prev_begin, last.index, sp);
-    bool linear_growth = !prev.present && last.slope_before >= r.rate_floor &&
+    // Steady growth before the stop: Theil–Sen slopes of the two halves of the piece agree
+    // within a factor of two (robust to a first sample taken before the process allocated).
+    size_t mid = (prev_begin + last.index) / 2;
+    double s1 = theil_sen(b.t, y, prev_begin, mid, 0, params.confidence).slope;
+    double s2 = theil_sen(b.t, y, mid, last.index, 0, params.confidence).slope;
+    bool steady = s1 > 0 && s2 >= 0.5 * s1 && s2 <= 2 * s1;
+    bool linear_growth = steady && last.slope_before >= r.rate_floor &&
                          last.slope_before * prev_len >= 4 * delta && prev_len >= 0.2 * span &&
                          last.index - prev_begin >= sp.min_bins;
     if (linear_growth) {
