@@ -9,13 +9,16 @@
 namespace leakscope::analyze {
 namespace {
 
-// Median of the (up to) three samples at or before t; NaN when there are none.
+// The series' value at time t, interpolated between the samples around it (the last one
+// after the end); NaN before the first sample. Reading the last sample before t instead
+// would shift every interval back by up to a tick and move growth into the next phase.
 double level_before(const Series& s, double t) {
   size_t hi = static_cast<size_t>(std::upper_bound(s.t.begin(), s.t.end(), t) - s.t.begin());
   if (hi == 0) return NAN;
-  size_t lo = hi >= 3 ? hi - 3 : 0;
-  return median(std::vector<double>(s.v.begin() + static_cast<std::ptrdiff_t>(lo),
-                                    s.v.begin() + static_cast<std::ptrdiff_t>(hi)));
+  if (hi >= s.size()) return s.v.back();
+  size_t lo = hi - 1;
+  double f = (t - s.t[lo]) / std::max(1e-9, s.t[hi] - s.t[lo]);
+  return s.v[lo] + f * (s.v[hi] - s.v[lo]);
 }
 
 // Cumulative counter value at time t by linear interpolation (NaN outside the data).

@@ -16,16 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s) {
-  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-  nanosleep(&ts, NULL);
-}
+#include "clock_util.h"
 
 static void* touch(size_t bytes) {
   char* p = malloc(bytes);
@@ -46,13 +37,19 @@ int main(int argc, char** argv) {
   pid_t leaky = fork();
   if (leaky == 0) {
     prctl(PR_SET_NAME, "leaky-helper");
-    const double step = 0.05;
+    /* Paced by the clock: what is leaked is RATE x the time spent active so far. */
+    double active_s = 0, last = now_s(), leaked = 0;
     while (*state != 2) {
-      if (*state == 1) {
-        void* keep = touch((size_t)(rate_kib * 1024 * step));
+      double t = now_s();
+      if (*state == 1) active_s += t - last;
+      last = t;
+      double want = rate_kib * 1024 * active_s;
+      if (want - leaked >= 4096) {
+        void* keep = touch((size_t)(want - leaked));
         (void)keep; /* leaked on purpose */
+        leaked = want;
       }
-      sleep_s(step);
+      sleep_s(0.05);
     }
     _exit(0);
   }
