@@ -11,7 +11,8 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 DEB_PACKAGES := build-essential cmake pkg-config libsqlite3-dev sqlite3 libfmt-dev \
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdw-dev \
-  libelf-dev libunwind-dev libzstd-dev libtomlplusplus-dev clang libclang-rt-14-dev valgrind
+  libelf-dev libunwind-dev libzstd-dev libtomlplusplus-dev clang libclang-rt-14-dev valgrind \
+  protobuf-compiler golang-github-google-pprof-dev
 
 .PHONY: all setup build demo test unit e2e test-asan fuzz-smoke bench clean
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/cli_common.h"
+#include "report/heap_export.h"
 #include "store/capture_reader.h"
 
 namespace leakscope::cli {
@@ -16,6 +17,7 @@ struct ExportFlags {
   std::string format = "csv";
   std::string table = "sample";
   std::string output = "-";
+  std::string value = "live";  // heap formats (folded)
 };
 
 std::string csv_quote(const std::string& s) {
@@ -95,9 +97,9 @@ Status export_csv(store::CaptureReader& reader, const std::string& table, std::o
 }
 
 int export_command(const ExportFlags& f) {
-  if (f.format != "csv")
+  if (f.format != "csv" && !report::is_heap_export_format(f.format))
     return fail(Status(StatusCode::kInvalidArgument, "unknown export format '" + f.format + "'",
-                       "this build exports csv", "use --format csv"));
+                       "this build exports csv, pprof and folded", "use --format csv"));
   auto reader = store::CaptureReader::open(f.capture);
   if (!reader.is_ok()) return fail(reader.status());
   std::unique_ptr<std::ofstream> file;
@@ -109,7 +111,9 @@ int export_command(const ExportFlags& f) {
                          "check the folder exists and is writable"));
     out = file.get();
   }
-  Status s = export_csv(*reader, f.table, *out);
+  Status s = report::is_heap_export_format(f.format)
+                 ? report::export_heap(*reader, {f.capture, f.format, f.value, {}}, *out)
+                 : export_csv(*reader, f.table, *out);
   if (!s.is_ok()) return fail(s);
   out->flush();
   return 0;
@@ -124,6 +128,8 @@ void add_export_command(CLI::App& app, Action* action) {
   cmd->add_option("--format", flags->format, "Output format")->capture_default_str();
   cmd->add_option("--table", flags->table, "sample, detail, mark or process")->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Output file ('-' = stdout)")->capture_default_str();
+  cmd->add_option("--value", flags->value, "folded: live, alloc, unfreed or growth bytes")
+      ->capture_default_str();
   cmd->callback([flags, action] { *action = [flags] { return export_command(*flags); }; });
 }
 

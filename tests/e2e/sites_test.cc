@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <cstdio>
+#include <map>
 #include <set>
 
 #include "e2e_util.h"
@@ -149,6 +151,50 @@ TEST(SitesTest, GroupByAllocatingFunction) {
   for (const auto& s : sites) keys.insert(s["key"].get<std::string>());
   EXPECT_EQ(keys, (std::set<std::string>{"inlined_leaf", "plain_caller",
                                          "demo::Widget::make(int, int*)"}));
+}
+
+// The ranking target on a real program under `leakscope run --heap`: the steady
+// leaker ranks first although the startup table is ten times larger than everything it
+// leaks and the churn site allocates a thousand times more; at exit the unfreed bytes per
+// site are exactly what the program leaked and kept.
+TEST(SitesTest, RealProgramUnderRunHeap) {
+  TempDir tmp;
+  auto run = run_command({leakscope_bin(), "run", "--heap", "-q", "-o", tmp.path("cap.db"), "--",
+                          program("sym_ranking"), "16"},
+                         "", 120);
+  ASSERT_EQ(run.exit_code(), 0) << run.err;
+  long long leaked = 0, startup = 0;
+  ASSERT_EQ(std::sscanf(run.out.c_str(), "leaked %lld startup %lld", &leaked, &startup), 2)
+      << run.out;
+  auto r = run_command({leakscope_bin(), "sites", tmp.path("cap.db"), "--json", "--top", "0"});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_EQ(j["processes"].size(), 1u) << r.out;
+  const auto& sites = j["processes"][0]["sites"];
+  ASSERT_GE(sites.size(), 3u) << r.out;
+  auto allocating = [](const nlohmann::json& site) {
+    return site["frames"].empty() ? std::string() : site["frames"][0]["function"].get<std::string>();
+  };
+  EXPECT_EQ(allocating(sites[0]), "leak_record") << r.out;
+  EXPECT_TRUE(sites[0]["growing"].get<bool>()) << r.out;
+  std::map<std::string, const nlohmann::json*> by_function;
+  for (const auto& s : sites) by_function[allocating(s)] = &s;
+  ASSERT_TRUE(by_function.count("startup_table") && by_function.count("churn_buffer")) << r.out;
+  const auto& table = *by_function["startup_table"];
+  const auto& churn = *by_function["churn_buffer"];
+  EXPECT_FALSE(table["growing"].get<bool>());
+  EXPECT_FALSE(churn["growing"].get<bool>());
+  EXPECT_GE(table["live_bytes"].get<long long>(), 10 * sites[0]["live_bytes"].get<long long>());
+  EXPECT_GE(churn["alloc_bytes"].get<long long>(), 900 * sites[0]["alloc_bytes"].get<long long>());
+  EXPECT_EQ(sites[0]["unfreed_bytes"].get<long long>(), leaked);
+  EXPECT_EQ(table["unfreed_bytes"].get<long long>(), startup);
+  EXPECT_EQ(table["unfreed_blocks"].get<long long>(), 1);
+  EXPECT_EQ(churn["unfreed_bytes"].get<long long>(), 0);
+  // The leaker's rate is what the program did: `leaked` bytes over its run.
+  double rate = sites[0]["rate_bytes_per_s"].get<double>();
+  EXPECT_GT(rate, static_cast<double>(leaked) / 16.0 * 0.8);
+  EXPECT_LT(rate, static_cast<double>(leaked) / 16.0 * 1.1);
 }
 
 }  // namespace
