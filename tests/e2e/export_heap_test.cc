@@ -128,6 +128,38 @@ TEST(ExportHeapTest, PprofDecodesWithTheUpstreamSchemaAndKeepsTotals) {
   EXPECT_NE(d.text.find("default_sample_type:"), std::string::npos);
 }
 
+// When a Go toolchain is installed, `go tool pprof` itself reads the profile: the growth
+// view holds only the leaker, with its inline chain.
+TEST(ExportHeapTest, GoToolPprofReadsTheProfile) {
+  if (run_command({"go", "version"}).exit_code() != 0) GTEST_SKIP() << "no Go toolchain";
+  TempDir tmp;
+  HeapFixture fx = write_heap_capture(tmp.path("cap.db"));
+  ASSERT_EQ(run_command({leakscope_bin(), "export", tmp.path("cap.db"), "--format", "pprof", "-o",
+                         tmp.path("heap.pb.gz")})
+                .exit_code(),
+            0);
+  auto r = run_command({"go", "tool", "pprof", "-traces", "-sample_index=growth",
+                        tmp.path("heap.pb.gz")},
+                       "", 120, {"HOME=" + tmp.path("")});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_NE(r.out.find("Type: growth"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("inlined_leaf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(inline)"), std::string::npos) << r.out;
+  auto growth = run_command({"go", "tool", "pprof", "-top", "-sample_index=growth",
+                             tmp.path("heap.pb.gz")},
+                            "", 120, {"HOME=" + tmp.path("")});
+  ASSERT_EQ(growth.exit_code(), 0) << growth.err;
+  EXPECT_NE(growth.out.find("inlined_leaf"), std::string::npos) << growth.out;
+  EXPECT_EQ(growth.out.find("plain_caller"), std::string::npos) << growth.out;
+  auto top = run_command({"go", "tool", "pprof", "-raw", "-sample_index=inuse_space",
+                          tmp.path("heap.pb.gz")},
+                         "", 120, {"HOME=" + tmp.path("")});
+  ASSERT_EQ(top.exit_code(), 0) << top.err;
+  EXPECT_NE(top.out.find("inuse_space/bytes"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find(std::to_string(fx.live_bytes[kStartupStack])), std::string::npos)
+      << top.out;
+}
+
 TEST(ExportHeapTest, FoldedSumsEqualTheTableTotals) {
   TempDir tmp;
   HeapFixture fx = write_heap_capture(tmp.path("cap.db"));

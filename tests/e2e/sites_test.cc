@@ -3,6 +3,8 @@
 // are real return addresses of tests/programs/sym_known, symbols cached in the capture
 // after the first run, --at-exit totals, and grouping by allocating function.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <cstdio>
@@ -151,6 +153,43 @@ TEST(SitesTest, GroupByAllocatingFunction) {
   for (const auto& s : sites) keys.insert(s["key"].get<std::string>());
   EXPECT_EQ(keys, (std::set<std::string>{"inlined_leaf", "plain_caller",
                                          "demo::Widget::make(int, int*)"}));
+}
+
+// A capture that cannot be written is symbolised in memory, with a note saying so; the
+// output is the same. (As root a 0444 file is still writable, so the file is made
+// immutable instead; where neither works the test is skipped.)
+TEST(SitesTest, ReadOnlyCaptureIsSymbolisedInMemory) {
+  TempDir tmp;
+  std::string cap = tmp.path("cap.db");
+  write_heap_capture(cap);
+  auto writable = run_command({leakscope_bin(), "sites", cap, "--json"});
+  write_heap_capture(cap);  // again, without the cached symbols
+  bool immutable = false;
+  if (geteuid() == 0) {
+    immutable = run_command({"chattr", "+i", cap}).exit_code() == 0;
+    if (!immutable) GTEST_SKIP() << "root, and chattr +i is not available here";
+  } else {
+    ASSERT_EQ(chmod(cap.c_str(), 0444), 0);
+  }
+  auto r = run_command({leakscope_bin(), "sites", cap, "--json"});
+  auto second = run_command({leakscope_bin(), "sites", cap});
+  if (immutable) run_command({"chattr", "-i", cap});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_NE(r.err.find("leakscope: note: symbols not cached in the capture"), std::string::npos)
+      << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  auto w = nlohmann::json::parse(writable.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded() || w.is_discarded());
+  EXPECT_FALSE(j["symbols"]["cached"].get<bool>());
+  EXPECT_TRUE(w["symbols"]["cached"].get<bool>());
+  // The same answer (pcs differ: each fixture ran the program anew, under ASLR).
+  for (auto* doc : {&j, &w})
+    for (auto& site : (*doc)["processes"][0]["sites"])
+      for (auto& frame : site["frames"]) frame.erase("pc");
+  EXPECT_EQ(j["processes"], w["processes"]);
+  // Nothing was cached, so the next run symbolises (and says so) again.
+  EXPECT_NE(second.err.find("symbols not cached"), std::string::npos) << second.err;
+  EXPECT_EQ(frame_symbol_rows(cap), 0);
 }
 
 // The ranking target on a real program under `leakscope run --heap`: the steady
