@@ -22,9 +22,16 @@ double seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 std::vector<int64_t> tick_grid(const std::vector<HeapSiteSample>& samples,
                                const std::vector<store::HeapTotal>& totals) {
   std::vector<int64_t> grid;
-  grid.reserve(totals.size() + samples.size());
+  grid.reserve(totals.size());
   for (const auto& t : totals) grid.push_back(t.t_ms);
-  for (const auto& s : samples) grid.push_back(s.t_ms);
+  std::sort(grid.begin(), grid.end());
+  grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
+  // Only site times missing from the totals need merging (normally none).
+  std::vector<int64_t> extra;
+  for (const auto& s : samples)
+    if (!std::binary_search(grid.begin(), grid.end(), s.t_ms)) extra.push_back(s.t_ms);
+  if (extra.empty()) return grid;
+  grid.insert(grid.end(), extra.begin(), extra.end());
   std::sort(grid.begin(), grid.end());
   grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
   return grid;
