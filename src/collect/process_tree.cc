@@ -43,7 +43,12 @@ void ProcessTree::track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_ro
   if (!reader.is_ok()) return;  // exited before we could look: nothing to record
   TrackedProcess p;
   const auto& st = reader->last_stat();
-  if (st.state == 'Z' || st.state == 'X') return;
+  if (st.state == 'X') return;
+  // Already recorded (a zombie we watch, listed again by its parent): same identity.
+  if (!known_.insert({pid, reader->start_ticks()}).second) return;
+  // A zombie found at first sight (a child that lived shorter than a tick) is still a
+  // process of the tree: record its identity, its stat values and that it has exited.
+  bool zombie = st.state == 'Z';
   p.info.pid = pid;
   p.info.start_ticks = reader->start_ticks();
   p.info.ppid = st.ppid;
@@ -63,7 +68,17 @@ void ProcessTree::track(pid_t pid, int64_t parent_id, int64_t now_ms, bool is_ro
   p.detail_interval_ms = options_.detail_min_ms;
   writer_->add_generation({p.info.id, 0, now_ms, p.comm, p.exe, p.cmdline});
   alive_by_pid_[pid] = p.info.id;
-  processes_.emplace(p.info.id, std::move(p));
+  auto it = processes_.emplace(p.info.id, std::move(p)).first;
+  if (zombie) {
+    TrackedProcess& z = it->second;
+    store::Sample s;
+    s.process_id = z.info.id;
+    s.t_ms = now_ms;
+    (void)z.reader->read_cheap(&s, false);  // fills what stat still has (CPU, threads)
+    writer_->add_sample(s);
+    writer_->add_note({now_ms, z.info.id, "zombie", "process had already exited when first seen"});
+    mark_gone(&z, now_ms, "zombie");
+  }
 }
 
 int64_t ProcessTree::resolve(pid_t pid, uint64_t start_ticks, pid_t ppid, const std::string& exe,

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,7 @@ class ProcessTree {
   std::map<int64_t, TrackedProcess> processes_;  // by capture id
   std::map<pid_t, int64_t> alive_by_pid_;
   std::vector<int64_t> zombies_;
+  std::set<std::pair<pid_t, uint64_t>> known_;  // every (pid, start time) recorded
   std::map<int64_t, int64_t> generation_start_;  // id -> t_ms its current generation began  // ids of zombies still to be seen reaped
   // Reused buffer for children lists (avoids an allocation per parent per tick).
   std::vector<pid_t> scratch_;
