@@ -9,8 +9,7 @@ out="$here/out"
 mkdir -p "$out"
 cap="$out/demo.db"
 leakscope="$build/bin/leakscope"
-analyze_flag=""
-if "$leakscope" run --help 2>/dev/null | grep -q -- '--analyze'; then analyze_flag="--analyze"; fi
+analyze_flag="--analyze"
 
 echo "== leakscope demo: recording a 3-process app for ${seconds}s =="
 echo "\$ leakscope run --summary $analyze_flag --mark-regex '^PHASE (\\w+)' -o $cap -- leakscope_demo $seconds"
@@ -20,3 +19,8 @@ echo
 echo "capture: $cap"
 echo "explore: sqlite3 $cap 'SELECT pid, comm, t_s, rss_anon FROM series LIMIT 5'"
 echo "         $leakscope export $cap --format csv > demo.csv"
+report="$out/demo.html"
+echo
+echo "\$ leakscope report $cap -o $report"
+"$leakscope" report "$cap" -o "$report"
+echo "report: $report  (open it in a browser: one self-contained file, no network needed)"

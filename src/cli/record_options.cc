@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/summary.h"
+#include "analyze/verdict.h"
+#include "store/capture_reader.h"
 #include "base/time_util.h"
 
 namespace leakscope::cli {
@@ -24,6 +26,8 @@ void add_record_flags(CLI::App* cmd, RecordFlags* f) {
   cmd->add_option("--duration", f->duration, "Stop after this long, e.g. 10m (default: until exit)");
   cmd->add_flag("--no-status", f->no_status, "No live status line on stderr");
   cmd->add_flag("--summary", f->summary, "Print a per-process summary at the end");
+  cmd->add_flag("--analyze", f->analyze,
+                "Print the verdict (as `leakscope analyze`) on stderr at the end");
   cmd->add_flag("-q,--quiet", f->quiet, "Print nothing of our own but errors");
 }
 
@@ -57,14 +61,32 @@ StatusOr<collect::RecordOptions> make_record_options(const RecordFlags& f,
 }
 
 void print_recording_footer(const collect::RecordResult& r, const RecordFlags& f) {
-  if (f.quiet) return;
-  std::fprintf(stderr, "leakscope: recorded %zu process%s for %.1f s into %s%s\n", r.processes,
-               r.processes == 1 ? "" : "es", static_cast<double>(r.duration_ms) / 1000.0,
-               r.output.c_str(), r.interrupted ? " (interrupted)" : "");
-  if (f.summary) {
+  if (!f.quiet)
+    std::fprintf(stderr, "leakscope: recorded %zu process%s for %.1f s into %s%s\n",
+                 r.processes, r.processes == 1 ? "" : "es",
+                 static_cast<double>(r.duration_ms) / 1000.0, r.output.c_str(),
+                 r.interrupted ? " (interrupted)" : "");
+  if (f.summary && !f.quiet) {
     auto text = analyze::summarize_capture_text(r.output);
     if (text.is_ok()) std::fputs(text->c_str(), stderr);
     else print_error(text.status());
+  }
+  if (f.analyze) {
+    // On stderr: the target's stdout stays exactly what the target wrote.
+    auto reader = store::CaptureReader::open(r.output);
+    if (!reader.is_ok()) {
+      print_error(reader.status());
+      return;
+    }
+    analyze::AnalyzeOptions options;
+    options.capture_path = r.output;
+    auto verdict = analyze::analyze_capture(*reader, options);
+    if (!verdict.is_ok()) {
+      print_error(verdict.status());
+      return;
+    }
+    std::fputs("\n", stderr);
+    std::fputs(analyze::render_verdict_text(*verdict).c_str(), stderr);
   }
 }
 

@@ -16,6 +16,7 @@ struct RecordFlags {
   std::string duration;
   bool no_status = false;
   bool summary = false;
+  bool analyze = false;      // print the verdict after recording
   bool quiet = false;
 };
 
