@@ -15,7 +15,9 @@ namespace {
 
 using store::HeapSiteSample;
 
-double seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+double seconds(int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
 
 // The common time grid: every heap tick of the process (totals are written every tick;
 // site rows only when a stack changed, so they are a subset, merged in for safety).
@@ -44,7 +46,8 @@ void add_forward_filled(const std::vector<const HeapSiteSample*>& rows,
   size_t r = 0;
   double value = 0;
   for (size_t i = 0; i < grid.size(); ++i) {
-    while (r < rows.size() && rows[r]->t_ms <= grid[i]) value = static_cast<double>(rows[r++]->live_bytes);
+    while (r < rows.size() && rows[r]->t_ms <= grid[i])
+      value = static_cast<double>(rows[r++]->live_bytes);
     (*dense)[i] += value;
   }
 }
@@ -72,9 +75,8 @@ void widen_for_sampling(double growth, double span_s, double interval, double co
   g->ci_hi = std::max(g->ci_hi, hi * interval / span_s);
 }
 
-SiteGrowth site_trend(const std::vector<double>& t, const std::vector<double>& live,
-                      size_t begin, size_t end, int64_t sample_interval,
-                      const SiteOptions& options) {
+SiteGrowth site_trend(const std::vector<double>& t, const std::vector<double>& live, size_t begin,
+                      size_t end, int64_t sample_interval, const SiteOptions& options) {
   SiteGrowth g;
   if (end <= begin + 1) return g;
   bool constant = std::all_of(live.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -101,9 +103,9 @@ SiteGrowth site_trend(const std::vector<double>& t, const std::vector<double>& l
   g.ci_lo = tt.sen.ci_lo;
   g.ci_hi = tt.sen.ci_hi;
   g.p = tt.p;
-  if (sample_interval > 0) widen_for_sampling(live[end - 1] - live[begin], t[end - 1] - t[begin],
-                                              static_cast<double>(sample_interval),
-                                              options.params.confidence, &g);
+  if (sample_interval > 0)
+    widen_for_sampling(live[end - 1] - live[begin], t[end - 1] - t[begin],
+                       static_cast<double>(sample_interval), options.params.confidence, &g);
   g.growing = g.rate > 0 && g.ci_lo > 0 && g.p < options.params.alpha;
   return g;
 }
@@ -128,8 +130,9 @@ void choose_window(const std::vector<double>& t, const std::vector<double>& tota
   if (!t.empty() && r.window_t1 > r.window_t0 && r.bins >= 8) {
     out->window_t0 = r.window_t0;
     out->window_t1 = r.window_t1;
-    out->window_source = "the final regime of the live heap (verdict engine: " +
-                         std::string(state_name(r.state)) + ")";
+    out->window_source =
+        "the final regime of the live heap (verdict engine: " + std::string(state_name(r.state)) +
+        ")";
     return;
   }
   // Too little data for the segmentation: the trailing half of the tracked time.
@@ -243,9 +246,9 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
         site.unfreed_blocks += u->second.second;
       }
     }
-    std::sort(order.begin(), order.end(),
-              [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first
-                                                                           : a.second < b.second; });
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
     for (const auto& [bytes, id] : order) site.stack_ids.push_back(id);
     if (!live.empty()) {
       site.peak_bytes = static_cast<int64_t>(*std::max_element(live.begin(), live.end()));
@@ -254,7 +257,8 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
     if (begin < end && end <= live.size()) {
       site.window_start_bytes = static_cast<int64_t>(live[begin]);
       site.window_end_bytes = static_cast<int64_t>(live[end - 1]);
-      site.growth = site_trend(t, live, begin, end, out.estimated ? heap.sample_interval : 0, options);
+      site.growth =
+          site_trend(t, live, begin, end, out.estimated ? heap.sample_interval : 0, options);
     }
     out.sites.push_back(std::move(site));
   }

@@ -30,15 +30,15 @@ enum class SiteGrouping { kStack, kFunction };
 
 struct SiteOptions {
   SiteGrouping grouping = SiteGrouping::kStack;
-  SeriesParams params;       // confidence, alpha, target_bins: shared with the verdict
-  double window_t0 = NAN;    // seconds; both set: use this window instead of the verdict's
+  SeriesParams params;     // confidence, alpha, target_bins: shared with the verdict
+  double window_t0 = NAN;  // seconds; both set: use this window instead of the verdict's
   double window_t1 = NAN;
 };
 
 struct SiteGrowth {
-  double rate = 0;   // live bytes per second in the window (Theil–Sen)
+  double rate = 0;  // live bytes per second in the window (Theil–Sen)
   double ci_lo = 0, ci_hi = 0;
-  double p = 1;      // Hamed–Rao-corrected Mann–Kendall, two-sided
+  double p = 1;  // Hamed–Rao-corrected Mann–Kendall, two-sided
   bool growing = false;
   size_t points = 0;  // binned points the trend was computed on
 };
@@ -49,9 +49,9 @@ struct HeapSite {
   SiteGrowth growth;
   int64_t window_start_bytes = 0;  // live bytes at the window's start and end
   int64_t window_end_bytes = 0;
-  int64_t live_bytes = 0;          // at the last tick
+  int64_t live_bytes = 0;  // at the last tick
   int64_t live_blocks = 0;
-  int64_t alloc_bytes = 0;         // cumulative over the process's tracked life
+  int64_t alloc_bytes = 0;  // cumulative over the process's tracked life
   int64_t alloc_blocks = 0;
   int64_t free_bytes = 0;
   int64_t free_blocks = 0;
@@ -66,10 +66,10 @@ struct HeapSite {
 };
 
 struct ProcessSites {
-  store::HeapProcess heap;  // mode, sampling interval, unwinder, status
-  bool estimated = false;   // sampled mode: every count is an estimate
+  store::HeapProcess heap;              // mode, sampling interval, unwinder, status
+  bool estimated = false;               // sampled mode: every count is an estimate
   double window_t0 = 0, window_t1 = 0;  // seconds
-  std::string window_source;  // how the window was chosen, one clause
+  std::string window_source;            // how the window was chosen, one clause
   SeriesResult heap_verdict;  // the process's live-heap series as the verdict engine sees it
   double heap_peak_t = 0;     // seconds
   int64_t heap_peak_bytes = 0;

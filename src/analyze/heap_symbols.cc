@@ -127,8 +127,7 @@ const std::vector<store::FrameSymbol>* frames_of(const store::HeapData& heap, in
   return it == heap.symbols.end() ? nullptr : &it->second;
 }
 
-std::string allocating_function(const store::HeapData& heap, int64_t process_id,
-                                int64_t stack_id) {
+std::string allocating_function(const store::HeapData& heap, int64_t process_id, int64_t stack_id) {
   auto it = heap.stacks.find({process_id, stack_id});
   if (it == heap.stacks.end() || it->second.empty()) return "[unknown stack]";
   uint64_t pc = it->second.front();

@@ -15,11 +15,11 @@
 namespace leakscope::analyze {
 
 struct SymbolCacheReport {
-  size_t pcs = 0;           // distinct (process, pc) in the recorded stacks
-  size_t new_pcs = 0;       // symbolised now (the rest came from the capture)
-  size_t unsymbolised = 0;  // of the new ones, left as module+offset or a bare address
-  bool cached = true;       // new symbols were written to the capture
-  std::string cache_note;   // why not, when they were not
+  size_t pcs = 0;                     // distinct (process, pc) in the recorded stacks
+  size_t new_pcs = 0;                 // symbolised now (the rest came from the capture)
+  size_t unsymbolised = 0;            // of the new ones, left as module+offset or a bare address
+  bool cached = true;                 // new symbols were written to the capture
+  std::string cache_note;             // why not, when they were not
   std::vector<std::string> problems;  // files that could not be used as recorded
 };
 
@@ -43,7 +43,6 @@ const std::vector<store::FrameSymbol>* frames_of(const store::HeapData& heap, in
 
 // The innermost function of the allocating frame (depth 0) of a stack: what
 // `--group function` groups by. "0x…" or "module+0x…" when it has no name.
-std::string allocating_function(const store::HeapData& heap, int64_t process_id,
-                                int64_t stack_id);
+std::string allocating_function(const store::HeapData& heap, int64_t process_id, int64_t stack_id);
 
 }  // namespace leakscope::analyze

@@ -42,12 +42,11 @@ StatusOr<std::vector<int64_t>> processes_for_pid(const store::CaptureMeta& meta,
   bool recorded = false;
   for (const auto& p : meta.processes) recorded |= p.pid == pid;
   if (recorded)
-    return Status(StatusCode::kNotFound, "pid " + std::to_string(pid) + " has no heap data in " +
-                                             capture,
-                  "it was recorded but its allocations were not tracked",
-                  "pids with heap data: " + known);
-  return Status(StatusCode::kNotFound, "no process with pid " + std::to_string(pid) + " in " +
-                                           capture,
+    return Status(
+        StatusCode::kNotFound, "pid " + std::to_string(pid) + " has no heap data in " + capture,
+        "it was recorded but its allocations were not tracked", "pids with heap data: " + known);
+  return Status(StatusCode::kNotFound,
+                "no process with pid " + std::to_string(pid) + " in " + capture,
                 "pids with heap data: " + known, "pick one of those with --pid");
 }
 
@@ -69,7 +68,8 @@ int sites_command(const SitesFlags& f) {
   for (const auto& d : f.debug_dirs) sym_options.debug_dirs.push_back(d);
   auto symbols = analyze::ensure_heap_symbols(f.capture, reader->meta(), &*heap, sym_options);
   if (!symbols.is_ok()) return fail(symbols.status());
-  for (const auto& p : symbols->problems) std::fprintf(stderr, "leakscope: warning: %s\n", p.c_str());
+  for (const auto& p : symbols->problems)
+    std::fprintf(stderr, "leakscope: warning: %s\n", p.c_str());
   if (!symbols->cached) std::fprintf(stderr, "leakscope: note: %s\n", symbols->cache_note.c_str());
 
   analyze::SiteOptions options;
@@ -88,8 +88,10 @@ int sites_command(const SitesFlags& f) {
   view.top = f.top;
   view.frames = f.frames;
   view.at_exit = f.at_exit;
-  if (f.json) std::cout << report::sites_to_json(view).dump(2) << "\n";
-  else std::cout << report::render_sites_text(view);
+  if (f.json)
+    std::cout << report::sites_to_json(view).dump(2) << "\n";
+  else
+    std::cout << report::render_sites_text(view);
   std::cout.flush();
   return 0;
 }

@@ -86,8 +86,9 @@ Status write_pprof(store::CaptureReader& reader, const ExportData& d,
   int64_t end_ms = std::max<int64_t>(meta.run.end_ms, 0);
   b.set_time(meta.run.start_unix_ns, end_ms * 1000000);
   b.add_comment("leakscope heap export of " + options.capture_path);
-  b.add_comment("growth: live bytes gained in the sustained window by sites whose growth is "
-                "significant (see `leakscope sites`)");
+  b.add_comment(
+      "growth: live bytes gained in the sustained window by sites whose growth is "
+      "significant (see `leakscope sites`)");
 
   // Mappings per process, in address order, to place locations.
   std::map<int64_t, std::vector<std::pair<store::Module, uint64_t>>> mappings;
@@ -115,8 +116,7 @@ Status write_pprof(store::CaptureReader& reader, const ExportData& d,
     if (it == d.heap.stacks.end()) continue;
     std::vector<uint64_t> ids;
     for (uint64_t pc : it->second) ids.push_back(location_for(s.process_id, pc));
-    b.add_sample(ids,
-                 {s.alloc_blocks, s.alloc_bytes, s.live_blocks, s.live_bytes, s.growth_bytes},
+    b.add_sample(ids, {s.alloc_blocks, s.alloc_bytes, s.live_blocks, s.live_bytes, s.growth_bytes},
                  {{"pid", "", process_pid(meta, s.process_id)},
                   {"comm", process_name(meta, s.process_id), 0}});
   }

@@ -19,9 +19,9 @@
 namespace leakscope::report {
 
 struct HeapExportOptions {
-  std::string capture_path;  // to cache symbols in, and for the profile's comment
-  std::string format;        // "pprof" or "folded"
-  std::string value = "live";  // folded: live, alloc, unfreed, growth
+  std::string capture_path;             // to cache symbols in, and for the profile's comment
+  std::string format;                   // "pprof" or "folded"
+  std::string value = "live";           // folded: live, alloc, unfreed, growth
   std::vector<std::string> debug_dirs;  // extra debug-file roots for symbolisation
 };
 

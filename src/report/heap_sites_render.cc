@@ -21,8 +21,9 @@ std::string process_title(const SitesView& view, const ProcessSites& p) {
 
 std::string tracking_line(const ProcessSites& p) {
   std::string mode = p.heap.mode;
-  if (p.estimated) mode += fmt::format(" every {} on average: counts are estimates",
-                                       format_bytes(static_cast<double>(p.heap.sample_interval)));
+  if (p.estimated)
+    mode += fmt::format(" every {} on average: counts are estimates",
+                        format_bytes(static_cast<double>(p.heap.sample_interval)));
   std::string line = fmt::format("heap tracking: {}", mode);
   if (!p.heap.unwinder.empty()) line += ", unwinder " + p.heap.unwinder;
   if (p.heap.status != "tracking") line += "; " + p.heap.status;
@@ -36,7 +37,9 @@ std::string per_min(double bytes_per_s) {
   return bytes_per_s >= 0 ? "+" + s : s;
 }
 
-std::string percent(double fraction) { return fmt::format("{:.0f}%", 100 * fraction); }
+std::string percent(double fraction) {
+  return fmt::format("{:.0f}%", 100 * fraction);
+}
 
 // The site's largest stack, innermost first, as indented lines.
 void append_frames(const SitesView& view, const ProcessSites& p, const HeapSite& s,
@@ -47,11 +50,12 @@ void append_frames(const SitesView& view, const ProcessSites& p, const HeapSite&
   for (size_t i = 0; i < shown; ++i) {
     const auto& f = frames[i];
     std::string where = f.where();
-    *out += fmt::format("        {}{}{}\n", f.inlined ? "(inlined) " : "", f.label(),
-                        where.empty() ? (f.module.empty() ? "" : "  [" + f.module + "]")
-                                      : "  " + where);
+    *out += fmt::format(
+        "        {}{}{}\n", f.inlined ? "(inlined) " : "", f.label(),
+        where.empty() ? (f.module.empty() ? "" : "  [" + f.module + "]") : "  " + where);
   }
-  if (shown < frames.size()) *out += fmt::format("        ... {} more frames\n", frames.size() - shown);
+  if (shown < frames.size())
+    *out += fmt::format("        ... {} more frames\n", frames.size() - shown);
   if (s.stack_ids.size() > 1)
     *out += fmt::format("        (+{} more stacks with this allocating function)\n",
                         s.stack_ids.size() - 1);
@@ -71,9 +75,9 @@ std::vector<const HeapSite*> selected(const SitesView& view, const ProcessSites&
 
 void render_growth(const SitesView& view, const ProcessSites& p, std::string* out) {
   const auto& hv = p.heap_verdict;
-  *out += fmt::format("  window {:.1f} s to {:.1f} s: {}\n", p.window_t0, p.window_t1,
-                      p.window_source);
-  *out += fmt::format("  live heap: peak {} at {:.1f} s; {} [{}, {}] in the window ({})\n",
+  *out +=
+      fmt::format("  window {:.1f} s to {:.1f} s: {}\n", p.window_t0, p.window_t1, p.window_source);
+  *out += fmt::format("  live heap: peak {} at {:.1f} s; {} [{}, {}] in the window; verdict {}\n",
                       format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t,
                       format_byte_rate_per_min(hv.rate), format_byte_rate_per_min(hv.ci_lo),
                       format_byte_rate_per_min(hv.ci_hi), analyze::state_name(hv.state));
@@ -82,9 +86,9 @@ void render_growth(const SitesView& view, const ProcessSites& p, std::string* ou
     *out += "  no allocation sites recorded\n";
     return;
   }
-  *out += fmt::format("  {:>3}  {:<7}  {:>11}  {:<26}  {:>11}  {:>11}  {:>5}  {}\n", "#", "",
-                      "growth/min", "95% interval /min", "live at end", "allocated",
-                      "temp", "site");
+  *out +=
+      fmt::format("  {:>3}  {:<7}  {:>11}  {:<26}  {:>11}  {:>11}  {:>5}  {}\n", "#", "",
+                  "growth/min", "95% interval /min", "live at end", "allocated", "temp", "site");
   size_t rank = 0;
   for (const HeapSite* s : sites) {
     ++rank;
@@ -105,9 +109,10 @@ void render_at_exit(const SitesView& view, const ProcessSites& p, std::string* o
     bytes += s.unfreed_bytes;
     blocks += s.unfreed_blocks;
   }
-  *out += fmt::format("  {}: {} bytes in {} blocks{}\n",
-                      p.unfreed_at_exit ? "in use at exit" : "in use at the end of recording (still running)",
-                      bytes, blocks, p.estimated ? " (estimated)" : "");
+  *out += fmt::format(
+      "  {}: {} bytes in {} blocks{}\n",
+      p.unfreed_at_exit ? "in use at exit" : "in use at the end of recording (still running)",
+      bytes, blocks, p.estimated ? " (estimated)" : "");
   size_t rank = 0;
   for (const HeapSite* s : selected(view, p)) {
     ++rank;
@@ -120,8 +125,11 @@ void render_at_exit(const SitesView& view, const ProcessSites& p, std::string* o
 nlohmann::json frames_json(const SitesView& view, const ProcessSites& p, int64_t stack_id) {
   nlohmann::json frames = nlohmann::json::array();
   for (const auto& f : stack_frames(*view.heap, p.heap.process_id, stack_id))
-    frames.push_back({{"pc", fmt::format("0x{:x}", f.pc)}, {"function", f.label()},
-                      {"file", f.file}, {"line", f.line}, {"module", f.module},
+    frames.push_back({{"pc", fmt::format("0x{:x}", f.pc)},
+                      {"function", f.label()},
+                      {"file", f.file},
+                      {"line", f.line},
+                      {"module", f.module},
                       {"inlined", f.inlined}});
   return frames;
 }
@@ -132,8 +140,10 @@ std::string render_sites_text(const SitesView& view) {
   std::string out;
   for (const auto& p : view.processes) {
     out += fmt::format("{}: {}\n", process_title(view, p), tracking_line(p));
-    if (view.at_exit) render_at_exit(view, p, &out);
-    else render_growth(view, p, &out);
+    if (view.at_exit)
+      render_at_exit(view, p, &out);
+    else
+      render_growth(view, p, &out);
     out += "\n";
   }
   return out;
@@ -148,61 +158,64 @@ nlohmann::json sites_to_json(const SitesView& view) {
     nlohmann::json sites = nlohmann::json::array();
     size_t rank = 0;
     for (const HeapSite* s : selected(view, p)) {
-      sites.push_back({{"rank", ++rank},
-                       {"key", s->key},
-                       {"stack_ids", s->stack_ids},
-                       {"growing", s->growth.growing},
-                       {"rate_bytes_per_s", s->growth.rate},
-                       {"ci_bytes_per_s", {s->growth.ci_lo, s->growth.ci_hi}},
-                       {"p", s->growth.p},
-                       {"points", s->growth.points},
-                       {"window_start_bytes", s->window_start_bytes},
-                       {"window_end_bytes", s->window_end_bytes},
-                       {"live_bytes", s->live_bytes},
-                       {"live_blocks", s->live_blocks},
-                       {"alloc_bytes", s->alloc_bytes},
-                       {"alloc_blocks", s->alloc_blocks},
-                       {"free_bytes", s->free_bytes},
-                       {"free_blocks", s->free_blocks},
-                       {"short_lived_blocks", s->short_lived_blocks},
-                       {"short_lived_fraction", s->short_lived_fraction()},
-                       {"peak_bytes", s->peak_bytes},
-                       {"peak_contribution_bytes", s->peak_contribution},
-                       {"unfreed_bytes", s->unfreed_bytes},
-                       {"unfreed_blocks", s->unfreed_blocks},
-                       {"frames", s->stack_ids.empty()
-                                      ? nlohmann::json::array()
-                                      : frames_json(view, p, s->stack_ids.front())}});
+      sites.push_back(
+          {{"rank", ++rank},
+           {"key", s->key},
+           {"stack_ids", s->stack_ids},
+           {"growing", s->growth.growing},
+           {"rate_bytes_per_s", s->growth.rate},
+           {"ci_bytes_per_s", {s->growth.ci_lo, s->growth.ci_hi}},
+           {"p", s->growth.p},
+           {"points", s->growth.points},
+           {"window_start_bytes", s->window_start_bytes},
+           {"window_end_bytes", s->window_end_bytes},
+           {"live_bytes", s->live_bytes},
+           {"live_blocks", s->live_blocks},
+           {"alloc_bytes", s->alloc_bytes},
+           {"alloc_blocks", s->alloc_blocks},
+           {"free_bytes", s->free_bytes},
+           {"free_blocks", s->free_blocks},
+           {"short_lived_blocks", s->short_lived_blocks},
+           {"short_lived_fraction", s->short_lived_fraction()},
+           {"peak_bytes", s->peak_bytes},
+           {"peak_contribution_bytes", s->peak_contribution},
+           {"unfreed_bytes", s->unfreed_bytes},
+           {"unfreed_blocks", s->unfreed_blocks},
+           {"frames", s->stack_ids.empty() ? nlohmann::json::array()
+                                           : frames_json(view, p, s->stack_ids.front())}});
     }
     procs.push_back(
         {{"process_id", p.heap.process_id},
          {"pid", info ? info->pid : 0},
          {"comm", gen ? gen->comm : ""},
-         {"heap", {{"mode", p.heap.mode},
-                   {"sample_interval", p.heap.sample_interval},
-                   {"unwinder", p.heap.unwinder},
-                   {"status", p.heap.status},
-                   {"events", p.heap.events},
-                   {"lost_events", p.heap.lost_events}}},
+         {"heap",
+          {{"mode", p.heap.mode},
+           {"sample_interval", p.heap.sample_interval},
+           {"unwinder", p.heap.unwinder},
+           {"status", p.heap.status},
+           {"events", p.heap.events},
+           {"lost_events", p.heap.lost_events}}},
          {"estimated", p.estimated},
          {"window", {{"t0_s", p.window_t0}, {"t1_s", p.window_t1}, {"source", p.window_source}}},
-         {"live_heap", {{"state", analyze::state_name(hv.state)},
-                        {"rate_bytes_per_s", hv.rate},
-                        {"ci_bytes_per_s", {hv.ci_lo, hv.ci_hi}},
-                        {"peak_bytes", p.heap_peak_bytes},
-                        {"peak_t_s", p.heap_peak_t}}},
+         {"live_heap",
+          {{"state", analyze::state_name(hv.state)},
+           {"rate_bytes_per_s", hv.rate},
+           {"ci_bytes_per_s", {hv.ci_lo, hv.ci_hi}},
+           {"peak_bytes", p.heap_peak_bytes},
+           {"peak_t_s", p.heap_peak_t}}},
          {"unfreed_at_exit", p.unfreed_at_exit},
          {"sites", sites}});
   }
   return {{"capture", view.capture},
           {"grouping", view.grouping == analyze::SiteGrouping::kFunction ? "function" : "stack"},
           {"view", view.at_exit ? "at-exit" : "growth"},
-          {"symbols", {{"pcs", view.symbols.pcs},
-                       {"symbolised_now", view.symbols.new_pcs},
-                       {"unsymbolised", view.symbols.unsymbolised},
-                       {"cached", view.symbols.cached},
-                       {"note", view.symbols.cache_note},
-                       {"problems", view.symbols.problems}}},
+          {"symbols",
+           {{"pcs", view.symbols.pcs},
+            {"symbolised_now", view.symbols.new_pcs},
+            {"unsymbolised", view.symbols.unsymbolised},
+            {"cached", view.symbols.cached},
+            {"note", view.symbols.cache_note},
+            {"problems", view.symbols.problems}}},
           {"processes", procs}};
 }
 

@@ -4,10 +4,9 @@
 // never freed per stack like valgrind's leak summary.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analyze/heap_sites.h"
 #include "analyze/heap_symbols.h"
@@ -24,8 +23,8 @@ struct SitesView {
   std::vector<analyze::ProcessSites> processes;
   analyze::SiteGrouping grouping = analyze::SiteGrouping::kStack;
   analyze::SymbolCacheReport symbols;
-  size_t top = 10;         // sites per process; 0 = all
-  size_t frames = 6;       // frames shown per site in text
+  size_t top = 10;    // sites per process; 0 = all
+  size_t frames = 6;  // frames shown per site in text
   bool at_exit = false;
 };
 

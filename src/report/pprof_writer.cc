@@ -28,7 +28,9 @@ void put_uint(std::string* out, int field, uint64_t v) {
 }
 
 // int64 is the two's complement as a varint (ten bytes when negative).
-void put_int(std::string* out, int field, int64_t v) { put_uint(out, field, static_cast<uint64_t>(v)); }
+void put_int(std::string* out, int field, int64_t v) {
+  put_uint(out, field, static_cast<uint64_t>(v));
+}
 
 void put_bytes(std::string* out, int field, const std::string& bytes) {
   put_key(out, field, kLengthDelimited);
@@ -148,8 +150,10 @@ void PprofBuilder::add_sample(const std::vector<uint64_t>& location_ids,
   for (const auto& l : labels) {
     std::string label;
     put_int(&label, 1, intern(l.key));
-    if (!l.str.empty()) put_int(&label, 2, intern(l.str));
-    else put_int(&label, 3, l.num);
+    if (!l.str.empty())
+      put_int(&label, 2, intern(l.str));
+    else
+      put_int(&label, 3, l.num);
     put_bytes(&msg, 3, label);
   }
   put_bytes(&samples_, 2, msg);
@@ -182,8 +186,8 @@ StatusOr<std::string> gzip_compress(const std::string& data) {
   size_t produced = zs.total_out;
   deflateEnd(&zs);
   if (rc != Z_STREAM_END)
-    return Status(StatusCode::kInternal, "gzip compression failed", "deflate returned " +
-                                                                        std::to_string(rc));
+    return Status(StatusCode::kInternal, "gzip compression failed",
+                  "deflate returned " + std::to_string(rc));
   out.resize(produced);
   return out;
 }

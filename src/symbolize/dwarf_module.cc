@@ -138,10 +138,9 @@ StatusOr<std::unique_ptr<DwarfModule>> DwarfModule::open(const std::string& path
   m->callbacks_->cb.section_address = dwfl_offline_section_address;
   m->callbacks_->cb.debuginfo_path = &m->debuginfo_path_ptr_;
 
-  Status opened = is_file(path) ? m->report(path)
-                                : Status(StatusCode::kNotFound, path + " not found");
-  if (opened.is_ok() && (expected_build_id.empty() || m->build_id_ == expected_build_id))
-    return m;
+  Status opened =
+      is_file(path) ? m->report(path) : Status(StatusCode::kNotFound, path + " not found");
+  if (opened.is_ok() && (expected_build_id.empty() || m->build_id_ == expected_build_id)) return m;
   // The binary is gone or was rebuilt: its separate debug file, found by the recorded
   // build-id, has the same symbols, DWARF and program headers as the original.
   if (!expected_build_id.empty()) {
@@ -164,8 +163,7 @@ bool DwarfModule::has_dwarf() const {
   return dwfl_module_getdwarf(module_, &bias) != nullptr;
 }
 
-std::optional<uint64_t> DwarfModule::address_in_mapping(uint64_t map_offset,
-                                                        uint64_t delta) const {
+std::optional<uint64_t> DwarfModule::address_in_mapping(uint64_t map_offset, uint64_t delta) const {
   GElf_Addr bias = 0;
   Elf* elf = dwfl_module_getelf(module_, &bias);
   if (elf == nullptr) return std::nullopt;

@@ -26,13 +26,14 @@ Symbolizer::Entry& Symbolizer::module_for(const MappedFile& map) {
   if (it != cache_.end()) return it->second;
   Entry entry;
   auto opened = DwarfModule::open(map.path, map.build_id, options_);
-  if (opened.is_ok()) entry.module = std::move(opened).value();
-  else entry.problem = opened.status().message();
+  if (opened.is_ok())
+    entry.module = std::move(opened).value();
+  else
+    entry.problem = opened.status().message();
   return cache_.emplace(std::move(key), std::move(entry)).first->second;
 }
 
-PcSymbols Symbolizer::symbolize_return_address(const std::vector<MappedFile>& maps,
-                                               uint64_t pc) {
+PcSymbols Symbolizer::symbolize_return_address(const std::vector<MappedFile>& maps, uint64_t pc) {
   PcSymbols out;
   auto it = std::upper_bound(maps.begin(), maps.end(), pc,
                              [](uint64_t v, const MappedFile& m) { return v < m.start; });

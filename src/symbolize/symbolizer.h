@@ -34,7 +34,7 @@ struct PcSymbols {
   // names the address, one frame whose function is "module+0xADDR" (the ELF address when
   // the file could be read, else the file offset) or "0xPC" outside every mapping.
   std::vector<SourceFrame> frames;
-  std::string module;    // file name of the mapping, "" when no mapping holds the pc
+  std::string module;       // file name of the mapping, "" when no mapping holds the pc
   bool symbolised = false;  // a function name or a line was found
 };
 

@@ -2,13 +2,14 @@
 // leaker must rank first against a one-time startup allocation ten times larger and a
 // balanced churn site allocating a thousand times more; sampled-mode counts are taken as
 // the estimates they are (never scaled twice); a stack's counters hold between its rows.
+#include "analyze/heap_sites.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <random>
 
-#include "analyze/heap_sites.h"
 #include "store/capture_reader.h"
 #include "store/capture_writer.h"
 #include "store/heap_reader.h"
@@ -50,8 +51,8 @@ class HeapRows {
       freed += c.free_bytes;
       auto last = written_.find(stack);
       if (last != written_.end() && same(last->second, c)) continue;
-      samples.push_back({1, t_ms, stack, c.live_bytes, c.live_blocks, c.alloc_bytes,
-                         c.alloc_blocks, c.free_bytes, c.free_blocks, c.short_lived});
+      samples.push_back({1, t_ms, stack, c.live_bytes, c.live_blocks, c.alloc_bytes, c.alloc_blocks,
+                         c.free_bytes, c.free_blocks, c.short_lived});
       written_[stack] = c;
     }
     totals.push_back({1, t_ms, live, blocks, 0, alloc, freed});
@@ -161,9 +162,9 @@ TEST_P(SteadyLeakerTest, RanksFirst) {
   ASSERT_GE(rows.counters(kChurn).alloc_bytes, 1000 * rows.counters(kLeaker).alloc_bytes);
   ASSERT_EQ(rows.counters(kStartup).live_bytes, 10 * rows.counters(kLeaker).live_bytes);
 
-  auto ranked = write_and_rank(rows, full_mode(),
-                               {{1, kLeaker, leaked_total, 10 * kTicks, true},
-                                {1, kStartup, 10 * leaked_total, 1, true}});
+  auto ranked = write_and_rank(
+      rows, full_mode(),
+      {{1, kLeaker, leaked_total, 10 * kTicks, true}, {1, kStartup, 10 * leaked_total, 1, true}});
   ASSERT_EQ(ranked.size(), 1u);
   const ProcessSites& p = ranked[0];
   ASSERT_EQ(p.sites.size(), 3u);

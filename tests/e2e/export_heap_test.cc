@@ -71,7 +71,8 @@ Decoded decode(const std::string& gz_path) {
 }
 
 std::map<std::string, int64_t> folded(const std::string& capture, const std::string& value) {
-  auto r = run_command({leakscope_bin(), "export", capture, "--format", "folded", "--value", value});
+  auto r =
+      run_command({leakscope_bin(), "export", capture, "--format", "folded", "--value", value});
   EXPECT_EQ(r.exit_code(), 0) << r.err;
   std::map<std::string, int64_t> out;
   std::istringstream in(r.out);
@@ -138,22 +139,22 @@ TEST(ExportHeapTest, GoToolPprofReadsTheProfile) {
                          tmp.path("heap.pb.gz")})
                 .exit_code(),
             0);
-  auto r = run_command({"go", "tool", "pprof", "-traces", "-sample_index=growth",
-                        tmp.path("heap.pb.gz")},
-                       "", 120, {"HOME=" + tmp.path("")});
+  auto r = run_command(
+      {"go", "tool", "pprof", "-traces", "-sample_index=growth", tmp.path("heap.pb.gz")}, "", 120,
+      {"HOME=" + tmp.path("")});
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_NE(r.out.find("Type: growth"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("inlined_leaf"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(inline)"), std::string::npos) << r.out;
-  auto growth = run_command({"go", "tool", "pprof", "-top", "-sample_index=growth",
-                             tmp.path("heap.pb.gz")},
-                            "", 120, {"HOME=" + tmp.path("")});
+  auto growth =
+      run_command({"go", "tool", "pprof", "-top", "-sample_index=growth", tmp.path("heap.pb.gz")},
+                  "", 120, {"HOME=" + tmp.path("")});
   ASSERT_EQ(growth.exit_code(), 0) << growth.err;
   EXPECT_NE(growth.out.find("inlined_leaf"), std::string::npos) << growth.out;
   EXPECT_EQ(growth.out.find("plain_caller"), std::string::npos) << growth.out;
-  auto top = run_command({"go", "tool", "pprof", "-raw", "-sample_index=inuse_space",
-                          tmp.path("heap.pb.gz")},
-                         "", 120, {"HOME=" + tmp.path("")});
+  auto top = run_command(
+      {"go", "tool", "pprof", "-raw", "-sample_index=inuse_space", tmp.path("heap.pb.gz")}, "", 120,
+      {"HOME=" + tmp.path("")});
   ASSERT_EQ(top.exit_code(), 0) << top.err;
   EXPECT_NE(top.out.find("inuse_space/bytes"), std::string::npos) << top.out;
   EXPECT_NE(top.out.find(std::to_string(fx.live_bytes[kStartupStack])), std::string::npos)
@@ -171,8 +172,9 @@ TEST(ExportHeapTest, FoldedSumsEqualTheTableTotals) {
   EXPECT_EQ(sum(folded(tmp.path("cap.db"), "alloc")), alloc);
   EXPECT_EQ(sum(folded(tmp.path("cap.db"), "unfreed")), unfreed);
   // Root first, the allocating function last; inlined frames marked "_[i]".
-  std::string leak = "sym_known (4242);demo::Widget::make(int, int*);outer_function;"
-                     "inlined_middle_[i];inlined_leaf_[i]";
+  std::string leak =
+      "sym_known (4242);demo::Widget::make(int, int*);outer_function;"
+      "inlined_middle_[i];inlined_leaf_[i]";
   ASSERT_EQ(live.count(leak), 1u);
   EXPECT_EQ(live[leak], fx.live_bytes[kLeakStack]);
   auto growth = folded(tmp.path("cap.db"), "growth");
@@ -187,8 +189,8 @@ TEST(ExportHeapTest, Errors) {
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("has no heap data"), std::string::npos) << r.err;
   write_heap_capture(tmp.path("cap.db"));
-  r = run_command({leakscope_bin(), "export", tmp.path("cap.db"), "--format", "folded", "--value",
-                   "peak"});
+  r = run_command(
+      {leakscope_bin(), "export", tmp.path("cap.db"), "--format", "folded", "--value", "peak"});
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("unknown --value 'peak'"), std::string::npos) << r.err;
 }

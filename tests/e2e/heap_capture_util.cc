@@ -35,8 +35,8 @@ HeapFixture write_heap_capture(const std::string& path, bool heap) {
   (*w)->add_generation({id, 0, 0, "sym_known", run.command, run.command});
   fx.ticks = 120;
   for (int i = 0; i < fx.ticks; ++i)
-    (*w)->add_sample({id, 1000 * i, 1 << 20, 1 << 19, 1 << 19, 0, 1 << 20, 0, 1 << 20, 1, 3,
-                      0, 0, i, 5});
+    (*w)->add_sample(
+        {id, 1000 * i, 1 << 20, 1 << 19, 1 << 19, 0, 1 << 20, 0, 1 << 20, 1, 3, 0, 0, i, 5});
   if (heap) {
     (*w)->add_heap_process({id, "full", 0, "frame-pointer", "tracking", 12345, 0});
     for (const auto& m : fx.program.maps) {
@@ -63,10 +63,10 @@ HeapFixture write_heap_capture(const std::string& path, bool heap) {
       int64_t t = 1000 * i;
       int64_t leak_live = leak * (i + 1);
       if (i == 0)
-        (*w)->add_heap_site_sample({id, t, kStartupStack, 10 * leaked_total, 1, 10 * leaked_total,
-                                    1, 0, 0, 0});
-      (*w)->add_heap_site_sample({id, t, kLeakStack, leak_live, 10 * (i + 1), leak_live,
-                                  10 * (i + 1), 0, 0, 0});
+        (*w)->add_heap_site_sample(
+            {id, t, kStartupStack, 10 * leaked_total, 1, 10 * leaked_total, 1, 0, 0, 0});
+      (*w)->add_heap_site_sample(
+          {id, t, kLeakStack, leak_live, 10 * (i + 1), leak_live, 10 * (i + 1), 0, 0, 0});
       churn_alloc += churn;
       int64_t keep = held(rng);
       churn_free += churn_live + churn - keep;
@@ -77,12 +77,12 @@ HeapFixture write_heap_capture(const std::string& path, bool heap) {
       (*w)->add_heap_total({id, t, 10 * leaked_total + leak_live + churn_live, 0, 0,
                             10 * leaked_total + leak_live + churn_alloc, churn_free});
     }
-    fx.live_bytes = {{kLeakStack, leaked_total}, {kStartupStack, 10 * leaked_total},
-                     {kChurnStack, churn_live}};
-    fx.live_blocks = {{kLeakStack, 10 * fx.ticks}, {kStartupStack, 1},
-                      {kChurnStack, churn_live > 0 ? 1 : 0}};
-    fx.alloc_bytes = {{kLeakStack, leaked_total}, {kStartupStack, 10 * leaked_total},
-                      {kChurnStack, churn_alloc}};
+    fx.live_bytes = {
+        {kLeakStack, leaked_total}, {kStartupStack, 10 * leaked_total}, {kChurnStack, churn_live}};
+    fx.live_blocks = {
+        {kLeakStack, 10 * fx.ticks}, {kStartupStack, 1}, {kChurnStack, churn_live > 0 ? 1 : 0}};
+    fx.alloc_bytes = {
+        {kLeakStack, leaked_total}, {kStartupStack, 10 * leaked_total}, {kChurnStack, churn_alloc}};
     // At exit the churn site's last blocks were freed too.
     fx.unfreed_bytes = {{kLeakStack, leaked_total}, {kStartupStack, 10 * leaked_total}};
     fx.unfreed_blocks = {{kLeakStack, 10 * fx.ticks}, {kStartupStack, 1}};

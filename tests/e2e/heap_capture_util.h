@@ -20,8 +20,7 @@ struct HeapFixture {
   testing::SymKnownOutput program;
   int ticks = 0;
   // Per stack at the end: live bytes/blocks, cumulative allocated bytes, unfreed at exit.
-  std::map<int64_t, int64_t> live_bytes, live_blocks, alloc_bytes, unfreed_bytes,
-      unfreed_blocks;
+  std::map<int64_t, int64_t> live_bytes, live_blocks, alloc_bytes, unfreed_bytes, unfreed_blocks;
   int64_t total_live_bytes() const;
 };
 

@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "e2e_util.h"
@@ -36,8 +36,9 @@ TEST(SitesTest, CaptureWithoutHeapData) {
   TempDir tmp;
   write_heap_capture(tmp.path("cap.db"), false);
   auto r = run_command({leakscope_bin(), "sites", tmp.path("cap.db")});
-  expect_one_line_error(r, "has no heap data (recorded without --heap; record with "
-                           "`leakscope run --heap`)");
+  expect_one_line_error(r,
+                        "has no heap data (recorded without --heap; record with "
+                        "`leakscope run --heap`)");
 }
 
 TEST(SitesTest, UnknownPidAndBadOptions) {
@@ -72,8 +73,7 @@ TEST(SitesTest, LeakerRanksFirstWithSymbolisedStack) {
   EXPECT_NE(rank1.find("(inlined) inlined_leaf  sym_known.cc:" + std::to_string(v[1])),
             std::string::npos)
       << rank1;
-  EXPECT_NE(rank1.find("outer_function  sym_known.cc:" + std::to_string(v[3])),
-            std::string::npos)
+  EXPECT_NE(rank1.find("outer_function  sym_known.cc:" + std::to_string(v[3])), std::string::npos)
       << rank1;
   EXPECT_NE(rank1.find("demo::Widget::make(int, int*)"), std::string::npos) << rank1;
   EXPECT_EQ(r.out.find("GROWING", second), std::string::npos) << r.out;
@@ -129,7 +129,8 @@ TEST(SitesTest, AtExitListsUnfreedBlocksPerStack) {
             std::string::npos)
       << r.out;
   // Largest first: the startup block, then the leak; the churn site freed everything.
-  size_t startup = r.out.find(std::to_string(fx.unfreed_bytes[kStartupStack]) + " bytes in 1 blocks");
+  size_t startup =
+      r.out.find(std::to_string(fx.unfreed_bytes[kStartupStack]) + " bytes in 1 blocks");
   size_t leak = r.out.find(std::to_string(fx.unfreed_bytes[kLeakStack]) + " bytes in " +
                            std::to_string(fx.unfreed_blocks[kLeakStack]) + " blocks");
   ASSERT_NE(startup, std::string::npos) << r.out;
@@ -141,8 +142,8 @@ TEST(SitesTest, AtExitListsUnfreedBlocksPerStack) {
 TEST(SitesTest, GroupByAllocatingFunction) {
   TempDir tmp;
   write_heap_capture(tmp.path("cap.db"));
-  auto r = run_command(
-      {leakscope_bin(), "sites", tmp.path("cap.db"), "--group", "function", "--json"});
+  auto r =
+      run_command({leakscope_bin(), "sites", tmp.path("cap.db"), "--group", "function", "--json"});
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded());
@@ -213,7 +214,8 @@ TEST(SitesTest, RealProgramUnderRunHeap) {
   const auto& sites = j["processes"][0]["sites"];
   ASSERT_GE(sites.size(), 3u) << r.out;
   auto allocating = [](const nlohmann::json& site) {
-    return site["frames"].empty() ? std::string() : site["frames"][0]["function"].get<std::string>();
+    return site["frames"].empty() ? std::string()
+                                  : site["frames"][0]["function"].get<std::string>();
   };
   EXPECT_EQ(allocating(sites[0]), "leak_record") << r.out;
   EXPECT_TRUE(sites[0]["growing"].get<bool>()) << r.out;
@@ -235,8 +237,8 @@ TEST(SitesTest, RealProgramUnderRunHeap) {
   const auto& window = j["processes"][0]["window"];
   double span = window["t1_s"].get<double>() - window["t0_s"].get<double>();
   ASSERT_GT(span, 5.0);
-  double gained = sites[0]["window_end_bytes"].get<double>() -
-                  sites[0]["window_start_bytes"].get<double>();
+  double gained =
+      sites[0]["window_end_bytes"].get<double>() - sites[0]["window_start_bytes"].get<double>();
   double rate = sites[0]["rate_bytes_per_s"].get<double>();
   EXPECT_NEAR(rate, gained / span, 0.15 * gained / span);
   EXPECT_LT(rate, static_cast<double>(leaked) / 16.0 * 1.1);

@@ -2,6 +2,8 @@
 // decodes against the upstream schema with every field where it was put (string table
 // interning, packed repeated values including negative int64, inline lines innermost
 // first, labels, mappings).
+#include "report/pprof_writer.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,8 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include "report/pprof_writer.h"
 
 namespace leakscope::report {
 namespace {
@@ -32,13 +32,13 @@ std::string gunzip(const std::string& gz) {
 }
 
 std::string protoc_decode(const std::string& raw) {
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("leakscope_pprof_test_" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("leakscope_pprof_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/p.pb", std::ios::binary) << raw;
-  std::string cmd = "protoc --proto_path=" +
-                    std::filesystem::path(kProfileProto).parent_path().string() +
-                    " --decode=perftools.profiles.Profile profile.proto < " + dir + "/p.pb";
+  std::string cmd =
+      "protoc --proto_path=" + std::filesystem::path(kProfileProto).parent_path().string() +
+      " --decode=perftools.profiles.Profile profile.proto < " + dir + "/p.pb";
   std::string out;
   if (FILE* p = popen(cmd.c_str(), "r")) {
     char buf[4096];

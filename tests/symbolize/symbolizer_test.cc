@@ -3,6 +3,8 @@
 // through two levels of inlining); the symboliser must name the functions, lines and the
 // inline chain, across a shared library, a stripped binary with a separate debug file
 // found by build-id, and a binary that changed or vanished since the recording.
+#include "symbolize/symbolizer.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,7 +14,6 @@
 #include <filesystem>
 #include <string>
 
-#include "symbolize/symbolizer.h"
 #include "sym_known_output.h"
 
 namespace leakscope::symbolize {
@@ -23,7 +24,9 @@ using ::testing::HasSubstr;
 const std::string kProgram = std::string(LEAKSCOPE_TEST_PROGRAMS_DIR) + "/sym_known";
 
 using ProgramOutput = leakscope::testing::SymKnownOutput;
-ProgramOutput run_program() { return leakscope::testing::run_sym_known(kProgram); }
+ProgramOutput run_program() {
+  return leakscope::testing::run_sym_known(kProgram);
+}
 
 // The same mappings with the program's own path replaced.
 std::vector<MappedFile> with_program(std::vector<MappedFile> maps, const std::string& path,
