@@ -36,6 +36,7 @@ int run_command(const RunFlags& flags) {
   if (flags.heap_option && flags.heap_option->count() > 0) {
     Status hs = collect::parse_heap_mode(flags.heap, &options->heap);
     if (!hs.is_ok()) return fail(hs);
+    options->heap.quiet = flags.record.quiet;
     nlohmann::json j = nlohmann::json::parse(options->options_json, nullptr, false);
     if (j.is_object()) {
       j["heap"] = options->heap.sample_interval ? "sample" : "full";

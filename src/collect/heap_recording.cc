@@ -79,7 +79,36 @@ std::vector<std::string> HeapRecording::child_env() const {
           std::string(format::kEnvMode) + "=" + mode};
 }
 
+namespace {
+
+// The file execvp would run for `command`.
+std::string resolve_command(const std::string& command) {
+  if (command.find('/') != std::string::npos) return command;
+  const char* path = ::getenv("PATH");
+  for (auto dir : split(path ? path : "/usr/bin:/bin", ':')) {
+    std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + command;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return command;
+}
+
+}  // namespace
+
+void HeapRecording::set_root(pid_t pid, const std::string& command) {
+  root_pid_ = pid;
+  auto facts = read_elf_facts(resolve_command(command));
+  root_static_ = facts.is_ok() && !facts->has_interpreter;
+}
+
 void HeapRecording::check_new_processes(ProcessTree& tree) {
+  if (root_static_ && !root_noted_) {
+    root_noted_ = true;
+    const TrackedProcess* root = tree.root();
+    uint64_t start = root && root->info.pid == root_pid_ ? root->info.start_ticks : 0;
+    ingest_->note_untracked({root_pid_, start}, ::getpid(), root ? root->exe : "",
+                            "not-interposed: static binary");
+    if (root) checked_.insert(root->info.id);
+  }
   for (const auto& [id, p] : tree.processes()) {
     if (!p.alive || !checked_.insert(id).second) continue;
     // LD_PRELOAD needs the dynamic loader; an executable without PT_INTERP never loads it.
@@ -120,7 +149,7 @@ void HeapRecording::write_report(const HeapReport& report, ProcessTree& tree,
     }
     for (const auto& n : pr.notices) {
       if (!said_.insert(n).second) continue;
-      std::fprintf(stderr, "leakscope: heap tracking: %s\n", n.c_str());
+      if (!options_.quiet) std::fprintf(stderr, "leakscope: heap tracking: %s\n", n.c_str());
       w.add_note({now_ms, id, "heap", n});
     }
   }

@@ -5,6 +5,8 @@
 // interposed (static binaries) are recorded as such and named once on stderr.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -27,6 +29,7 @@ struct HeapOptions {
   uint64_t sample_interval = 0;  // bytes; 0 = full tracking
   std::string preload_path;      // empty: found next to the leakscope binary
   int64_t tick_ms = 1000;
+  bool quiet = false;            // no notices on stderr (they are still recorded as notes)
 };
 
 // Parses the value of --heap: "" or "full", or "sample:SIZE" (e.g. sample:512k).
@@ -43,6 +46,9 @@ class HeapRecording {
 
   // NAME=value entries for the launched command (LD_PRELOAD first in line, and ours).
   std::vector<std::string> child_env() const;
+  // The launched command: its executable is looked at before it runs, since a short-lived
+  // static binary may be gone before any tick sees it.
+  void set_root(pid_t pid, const std::string& command);
   // Every recorder tick: writes the heap ticks that completed, checks new processes.
   void on_tick(ProcessTree& tree, store::CaptureWriter& writer, int64_t now_ms);
   // End of recording: drains what the targets still send and writes the end state.
@@ -58,6 +64,9 @@ class HeapRecording {
   std::string preload_path_;
   std::unique_ptr<HeapIngest> ingest_;
   std::set<int64_t> checked_;      // capture ids whose executable was looked at
+  pid_t root_pid_ = 0;
+  bool root_static_ = false;
+  bool root_noted_ = false;
   std::set<std::string> said_;     // notices already printed
 };
 

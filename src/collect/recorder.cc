@@ -300,6 +300,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
     return launched.status();
   }
   pid_t child = launched->pid;
+  if (heap) heap->set_root(child, argv[0]);
   Session session(opts, std::move(writer), t0, subreaper);
   session.set_heap(std::move(heap));
   (void)session.tree().add_root(child, session.now_ms());
@@ -374,6 +375,21 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   RETURN_IF_ERROR(session.start_ticks());
   Status loop_status = session.loop().run();
   reap();
+  // A tick can find the root gone (its memory torn down, /proc reads failing) a moment
+  // before it is a zombie we can reap. Unless we stopped early, wait for that moment: the
+  // command's exit status is ours.
+  if (!root_reaped && !result.interrupted && !session.duration_reached() && loop_status.is_ok()) {
+    int status = 0;
+    pid_t pid;
+    do {
+      pid = ::waitpid(child, &status, 0);
+    } while (pid < 0 && errno == EINTR);
+    if (pid == child) {
+      session.tree().on_reaped(child, status, session.now_ms());
+      root_status = status;
+      root_reaped = true;
+    }
+  }
   // Drain what the target wrote after the last poll.
   if (out_fd.valid()) {
     char buf[65536];

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -137,6 +138,7 @@ struct alignas(64) Slot {
   std::atomic<int> stolen{0};
   std::atomic<int> owner{0};  // tid of the owning thread, 0 when free, -1 for the shared slot
   bool exclusive = false;     // busy is a spinlock (shared slot, or no membarrier)
+  int guard = 0;              // >0 while the owner runs our own code: its calls pass through
   uint32_t used = 0;          // words
   uint64_t* words = nullptr;  // kBufferWords, mapped on first use
   uint64_t base_ts = 0;
@@ -152,8 +154,10 @@ struct alignas(64) Slot {
 inline constexpr uint32_t kBufferWords =
     static_cast<uint32_t>((format::kMaxMessageBytes - sizeof(format::MsgHeader)) / 8);
 
-// The calling thread's slot (claimed on first use), or the shared slot.
-Slot* current_slot();
+// A slot for thread `tid` (the shared one when all are taken), its guard raised.
+Slot* claim_slot(int tid);
+Slot* shared_slot();
+void release_slot(Slot* s);  // the owning thread exits: flush and free it
 void enter_slot_slow(Slot* s);
 inline void enter_slot(Slot* s) {
   if (LS_UNLIKELY(s->exclusive)) return enter_slot_slow(s);
@@ -191,7 +195,7 @@ bool start_flusher();
 // Interned id of the current call stack. pc0 is the hook's return address, frame its
 // frame address (__builtin_frame_address(0) of the exported function).
 uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame);
-void unwind_load_libunwind();  // constructor: dlopen libunwind (RTLD_LOCAL)
+void unwind_load_unwinder();  // constructor: dlopen libgcc_s (RTLD_LOCAL) for DWARF unwinding
 void unwind_after_fork_child();
 
 // ---- preload_sampler.cc: Poisson sampling by bytes.
@@ -205,27 +209,58 @@ bool sample_remember_again(void* ptr);  // undo sample_forget (a failed realloc)
 void send_modules();
 void send_modules_if_changed();  // cheap check of the loader's object count first
 
-// ---- preload_hooks.cc: recording entry points shared by the exported functions.
-extern __thread int t_guard;  // >0 while inside our own code: nested calls pass through
-inline bool tracking() {
-  return LS_LIKELY(g.state.load(std::memory_order_relaxed) == static_cast<int>(State::kActive)) &&
-         t_guard == 0;
+// ---- preload_thread.cc: per-thread state without thread-local storage. A TLS segment in
+// this library (or in a library it loads) would give every thread's DTV one more slot,
+// which glibc allocates with calloc at pthread_create: the target would allocate more than
+// it does alone. The thread's slot hangs off a pthread key instead; threads that have none
+// yet and are inside our own code are remembered by tid in a small table.
+extern pthread_key_t g_thread_key;
+inline constexpr uintptr_t kThreadExited = 1;  // key value after our destructor ran
+void threads_init();  // the key (once per process)
+Slot* hook_slot_slow(void* value);
+// The calling thread's slot when its event may be recorded now (tracking on, not inside our
+// own code), claiming one on the thread's first event; nullptr: pass through.
+inline Slot* hook_slot() {
+  if (LS_UNLIKELY(g.state.load(std::memory_order_relaxed) != static_cast<int>(State::kActive)))
+    return nullptr;
+  void* v = pthread_getspecific(g_thread_key);
+  if (LS_LIKELY(reinterpret_cast<uintptr_t>(v) > kThreadExited)) {
+    Slot* s = static_cast<Slot*>(v);
+    return s->guard == 0 ? s : nullptr;
+  }
+  return hook_slot_slow(v);
 }
-void record_alloc(void* p, size_t size, uintptr_t pc0, void* frame);
-void record_free(void* p);
+// The calling thread's own slot, or nullptr (never claims).
+Slot* own_slot();
+// Marks the calling thread as running our code until leave: its allocations pass through.
+struct GuardToken {
+  Slot* slot = nullptr;
+  int entry = -1;
+};
+GuardToken guard_enter();
+void guard_leave(GuardToken token);
+// In a fork child, where only the forking thread is left (token: its fork-handler guard).
+void threads_after_fork_child(GuardToken* token);
+struct GuardScope {
+  GuardScope() : token(guard_enter()) {}
+  ~GuardScope() { guard_leave(token); }
+  GuardScope(const GuardScope&) = delete;
+  GuardScope& operator=(const GuardScope&) = delete;
+  GuardToken token;
+};
+
+// ---- preload_hooks.cc: recording entry points shared by the exported functions.
+// Each runs with the slot's guard raised; `s` comes from hook_slot().
+void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame);
+void record_free(Slot* s, void* p);
 // old_p was freed at free_ts (recorded if old_recorded) and new_p (may be null) allocated.
-void record_realloc(void* old_p, bool old_recorded, void* new_p, size_t size, uint64_t free_ts,
-                    uintptr_t pc0, void* frame);
-void record_mmap(void* p, size_t len, uintptr_t pc0, void* frame);
-void record_munmap(void* p, size_t len);
-void record_mremap(void* old_p, size_t old_len, void* new_p, size_t new_len, uintptr_t pc0,
-                   void* frame);
+void record_realloc(Slot* s, void* old_p, bool old_recorded, void* new_p, size_t size,
+                    uint64_t free_ts, uintptr_t pc0, void* frame);
+void record_mmap(Slot* s, void* p, size_t len, uintptr_t pc0, void* frame);
+void record_munmap(Slot* s, void* p, size_t len);
+void record_mremap(Slot* s, void* old_p, size_t old_len, void* new_p, size_t new_len,
+                   uintptr_t pc0, void* frame);
 // exit, _exit, abort, exec: flush everything and say why (no-op in a vfork child).
 void image_ending(format::ExitKind kind);
-
-struct GuardScope {
-  GuardScope() { ++t_guard; }
-  ~GuardScope() { --t_guard; }
-};
 
 }  // namespace leakscope::preload

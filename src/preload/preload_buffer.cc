@@ -4,6 +4,7 @@
 // flusher thread (all signals blocked) takes idle threads' buffers every 100 ms so data
 // reaches the collector in bounded time; exit, _exit, abort, exec and thread exit flush as
 // well. Slots are reused by later threads, so thread churn does not grow memory.
+#include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
@@ -26,16 +27,10 @@ constexpr uint64_t kFlushPeriodNs = 100 * 1000 * 1000;
 Slot* g_slots = nullptr;  // kMaxSlots + 1, mapped on first use
 SpinLock g_slots_lock;    // claims, fork
 std::atomic<int> g_slots_high{0};  // slots [0, high) have been claimed at least once
-pthread_key_t g_key;
-bool g_key_ok = false;
 bool g_membarrier = false;  // registered: owners use the cheap protocol
 std::atomic<bool> g_flusher_running{false};
 uint64_t g_child_since_ts = 0;  // fork child: flusher starts on the first event after a while
 
-__thread Slot* t_slot = nullptr;
-__thread bool t_exited = false;  // our key destructor ran for this thread
-
-Slot* shared_slot() { return &g_slots[kMaxSlots]; }
 
 void pause_a_little(int spins) {
   if (spins < 128) {
@@ -114,43 +109,27 @@ void read_thread_stack(Slot* s) {
   }
 }
 
-void key_destructor(void* value) {
-  Slot* s = static_cast<Slot*>(value);
-  GuardScope guard;
-  enter_slot(s);
-  flush_locked(s);
-  leave_slot(s);
-  s->owner.store(0, std::memory_order_release);
-  t_slot = nullptr;
-  t_exited = true;
-}
-
-LS_NOINLINE Slot* claim_slot() {
-  if (!ensure_slots()) return nullptr;
-  if (t_exited) return shared_slot();
-  int tid = static_cast<int>(::syscall(SYS_gettid));
-  Slot* mine = nullptr;
-  g_slots_lock.lock();
-  int high = g_slots_high.load(std::memory_order_relaxed);
-  for (int i = 0; i < kMaxSlots && !mine; ++i) {
-    int expected = 0;
-    if (g_slots[i].owner.compare_exchange_strong(expected, tid)) {
-      mine = &g_slots[i];
-      if (i >= high) g_slots_high.store(i + 1, std::memory_order_release);
+// Slots of threads that died without our key destructor (a detached thread's last frees
+// come after it) go back to the pool.
+void reclaim_dead_owners() {
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_getpid));
+  int high = g_slots_high.load(std::memory_order_acquire);
+  for (int i = 0; i < high; ++i) {
+    Slot* s = &g_slots[i];
+    int owner = s->owner.load(std::memory_order_acquire);
+    if (owner <= 0 || ::syscall(SYS_tgkill, pid, owner, 0) == 0 || errno != ESRCH) continue;
+    steal_begin(s);
+    if (steal_fence()) {
+      steal_wait(s);
+      flush_locked(s);
+      s->owner.store(0, std::memory_order_release);
     }
+    steal_end(s);
   }
-  g_slots_lock.unlock();
-  if (!mine) return shared_slot();
-  // Cached stacks of an earlier owner need no reset: they are validated against this
-  // thread's live stack, within its bounds, before any use.
-  read_thread_stack(mine);
-  t_slot = mine;
-  if (g_key_ok) ::pthread_setspecific(g_key, mine);
-  return mine;
 }
 
 void* flusher_main(void*) {
-  t_guard = 1;  // never records anything of its own
+  guard_enter();  // never records anything of its own (never left)
   ::prctl(PR_SET_NAME, "leakscope-flush", 0, 0, 0);
   uint64_t passes = 0;
   Slot* taken[kMaxSlots + 1];
@@ -180,19 +159,23 @@ void* flusher_main(void*) {
     w.ts = pass_ts;
     send_message(&w, sizeof(w), nullptr, 0, 0);
     send_modules_if_changed();
-    if (++passes % 10 == 0) send_stats();
+    if (++passes % 10 == 0) {
+      send_stats();
+      reclaim_dead_owners();
+    }
   }
   return nullptr;
 }
 
 // Takes every slot (flushed) and keeps it until release_all_slots: exit, exec, fork.
 void take_all_slots() {
+  Slot* own = own_slot();
   for_each_slot(steal_begin);
   if (!steal_fence()) return;
-  for_each_slot([](Slot* s) {
+  for_each_slot([own](Slot* s) {
     // Our own slot may be held further up this thread's stack (a signal handler exiting or
     // forking from inside a hook): never wait for it, leave its buffer.
-    if (s == t_slot && s->busy.load(std::memory_order_relaxed)) return;
+    if (s == own && s->busy.load(std::memory_order_relaxed)) return;
     steal_wait(s);
     flush_locked(s);
   });
@@ -215,14 +198,39 @@ void enter_slot_slow(Slot* s) {
   }
 }
 
-Slot* current_slot() {
-  Slot* s = t_slot;
-  if (LS_LIKELY(s != nullptr)) return s;
-  return claim_slot();
+Slot* shared_slot() { return ensure_slots() ? &g_slots[kMaxSlots] : nullptr; }
+
+Slot* claim_slot(int tid) {
+  if (!ensure_slots()) return nullptr;
+  Slot* mine = nullptr;
+  g_slots_lock.lock();
+  int high = g_slots_high.load(std::memory_order_relaxed);
+  for (int i = 0; i < kMaxSlots && !mine; ++i) {
+    int expected = 0;
+    if (g_slots[i].owner.compare_exchange_strong(expected, tid)) {
+      mine = &g_slots[i];
+      if (i >= high) g_slots_high.store(i + 1, std::memory_order_release);
+    }
+  }
+  g_slots_lock.unlock();
+  if (!mine) return shared_slot();
+  mine->guard = 1;
+  // Cached stacks of an earlier owner need no reset: they are validated against this
+  // thread's live stack, within its bounds, before any use.
+  read_thread_stack(mine);
+  return mine;
+}
+
+void release_slot(Slot* s) {
+  ++s->guard;
+  enter_slot(s);
+  flush_locked(s);
+  leave_slot(s);
+  s->guard = 0;
+  s->owner.store(0, std::memory_order_release);
 }
 
 void buffers_init() {
-  if (!g_key_ok) g_key_ok = ::pthread_key_create(&g_key, key_destructor) == 0;
   g_membarrier = ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
@@ -296,12 +304,13 @@ void unlock_all_slots_after_fork(bool child) {
     g_membarrier = g_membarrier &&
         ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     int tid = static_cast<int>(::syscall(SYS_gettid));
+    Slot* own = own_slot();
     for_each_slot([&](Slot* s) {
       s->used = 0;
       s->events = 0;
       s->fp_stacks = s->unwind_stacks = s->cached_stacks = s->truncated_stacks = 0;
       if (s != shared_slot()) {
-        s->owner.store(s == t_slot ? tid : 0);
+        s->owner.store(s == own ? tid : 0);
         s->exclusive = !g_membarrier;
       }
       s->busy.store(0);

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <new>
@@ -15,22 +16,34 @@
 
 namespace leakscope::preload {
 
-__thread int t_guard = 0;
-
 namespace {
 
-__thread int t_resolving = 0;
+std::atomic<long> g_resolving_tid{0};
 
 // First call of any hook: find the real functions and start tracking. False while dlsym
 // runs inside resolve_real_functions on this thread (the caller then uses the pool).
 LS_NOINLINE bool resolve_now() {
-  if (t_resolving) return false;
-  t_resolving = 1;
+  long tid = ::syscall(SYS_gettid);
+  if (g_resolving_tid.load() == tid) return false;
+  long expected = 0;
+  while (!g_resolving_tid.compare_exchange_weak(expected, tid)) expected = 0;
   resolve_real_functions();
-  t_resolving = 0;
+  g_resolving_tid.store(0);
   ensure_init();
   return true;
 }
+
+// The record functions run with the slot's guard raised (the shared slot has no owner to
+// guard: it is never used by code that allocates).
+struct SlotGuard {
+  explicit SlotGuard(Slot* s) : slot(s->owner.load(std::memory_order_relaxed) > 0 ? s : nullptr) {
+    if (slot) ++slot->guard;
+  }
+  ~SlotGuard() {
+    if (slot) --slot->guard;
+  }
+  Slot* slot;
+};
 
 // Before the real functions are known: a bootstrap block while dlsym runs, else nullptr
 // after resolving (the caller goes on with the real function).
@@ -41,10 +54,8 @@ LS_NOINLINE void* early_alloc(size_t n, size_t align) {
 
 }  // namespace
 
-void record_alloc(void* p, size_t size, uintptr_t pc0, void* frame) {
-  GuardScope guard;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame) {
+  SlotGuard guard(s);
   if (g.sample_interval != 0 && !sample_allocation(s, size, p)) return;
   uint32_t stack = capture_stack(s, pc0, frame);
   uint64_t w[2] = {format::record_head(format::RecordKind::kAlloc, reinterpret_cast<uintptr_t>(p)),
@@ -54,22 +65,18 @@ void record_alloc(void* p, size_t size, uintptr_t pc0, void* frame) {
   leave_slot(s);
 }
 
-void record_free(void* p) {
-  GuardScope guard;
+void record_free(Slot* s, void* p) {
   if (g.sample_interval != 0 && !sample_forget(p)) return;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+  SlotGuard guard(s);
   uint64_t w[1] = {format::record_head(format::RecordKind::kFree, reinterpret_cast<uintptr_t>(p))};
   enter_slot(s);
   append(s, w, 2, now_ts(), 0);
   leave_slot(s);
 }
 
-void record_realloc(void* old_p, bool old_recorded, void* new_p, size_t size, uint64_t free_ts,
-                    uintptr_t pc0, void* frame) {
-  GuardScope guard;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+void record_realloc(Slot* s, void* old_p, bool old_recorded, void* new_p, size_t size,
+                    uint64_t free_ts, uintptr_t pc0, void* frame) {
+  SlotGuard guard(s);
   bool record_new = new_p != nullptr && (g.sample_interval == 0 || sample_allocation(s, size, new_p));
   uint32_t stack = record_new ? capture_stack(s, pc0, frame) : 0;
   enter_slot(s);
@@ -99,7 +106,8 @@ LS_EXPORT void* malloc(size_t n) {
     if (void* p = early_alloc(n, 16)) return p;
   }
   void* p = real.malloc(n);
-  if (LS_LIKELY(p != nullptr) && tracking()) record_alloc(p, n, LS_PC0, LS_FRAME);
+  if (LS_LIKELY(p != nullptr))
+    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -109,7 +117,7 @@ LS_EXPORT void free(void* p) {
     if (is_bootstrap(p)) return;  // the bootstrap pool is never returned
     if (!resolve_now()) return;   // inside dlsym: leave it (cannot happen with glibc)
   }
-  if (tracking()) record_free(p);
+  if (Slot* s = hook_slot()) record_free(s, p);
   real.free(p);
 }
 
@@ -120,7 +128,8 @@ LS_EXPORT void* calloc(size_t n, size_t size) {
     if (void* p = early_alloc(bytes, 16)) return memset(p, 0, bytes);
   }
   void* p = real.calloc(n, size);
-  if (LS_LIKELY(p != nullptr) && tracking()) record_alloc(p, n * size, LS_PC0, LS_FRAME);
+  if (LS_LIKELY(p != nullptr))
+    if (Slot* s = hook_slot()) record_alloc(s, p, n * size, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -135,10 +144,11 @@ LS_EXPORT void* realloc(void* p, size_t n) {
     }
     if (void* q = early_alloc(n, 16)) return q;
   }
-  if (!tracking()) return real.realloc(p, n);
+  Slot* s = hook_slot();
+  if (s == nullptr) return real.realloc(p, n);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, n);
-    if (q) record_alloc(q, n, LS_PC0, LS_FRAME);
+    if (q) record_alloc(s, q, n, LS_PC0, LS_FRAME);
     return q;
   }
   // In sampled mode the old pointer leaves the set before the real call: once it is
@@ -150,7 +160,7 @@ LS_EXPORT void* realloc(void* p, size_t n) {
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
     return q;
   }
-  record_realloc(p, old_recorded, q, n, free_ts, LS_PC0, LS_FRAME);
+  record_realloc(s, p, old_recorded, q, n, free_ts, LS_PC0, LS_FRAME);
   return q;
 }
 
@@ -160,10 +170,11 @@ LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  if (!tracking() || real.realloc == nullptr || is_bootstrap(p)) return realloc(p, bytes);
+  Slot* s = real.realloc == nullptr || is_bootstrap(p) ? nullptr : hook_slot();
+  if (s == nullptr) return realloc(p, bytes);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, bytes);
-    if (q) record_alloc(q, bytes, LS_PC0, LS_FRAME);
+    if (q) record_alloc(s, q, bytes, LS_PC0, LS_FRAME);
     return q;
   }
   bool old_recorded = g.sample_interval == 0 || sample_forget(p);
@@ -173,7 +184,7 @@ LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
     return q;
   }
-  record_realloc(p, old_recorded, q, bytes, free_ts, LS_PC0, LS_FRAME);
+  record_realloc(s, p, old_recorded, q, bytes, free_ts, LS_PC0, LS_FRAME);
   return q;
 }
 
@@ -185,7 +196,8 @@ LS_EXPORT int posix_memalign(void** out, size_t align, size_t n) {
     }
   }
   int r = real.posix_memalign(out, align, n);
-  if (r == 0 && tracking()) record_alloc(*out, n, LS_PC0, LS_FRAME);
+  if (r == 0)
+    if (Slot* s = hook_slot()) record_alloc(s, *out, n, LS_PC0, LS_FRAME);
   return r;
 }
 
@@ -195,7 +207,8 @@ LS_EXPORT void* aligned_alloc(size_t align, size_t n) {
     if (real.aligned_alloc == nullptr) return nullptr;
   }
   void* p = real.aligned_alloc(align, n);
-  if (p != nullptr && tracking()) record_alloc(p, n, LS_PC0, LS_FRAME);
+  if (p != nullptr)
+    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -205,7 +218,8 @@ LS_EXPORT void* memalign(size_t align, size_t n) {
     if (real.memalign == nullptr) return nullptr;
   }
   void* p = real.memalign(align, n);
-  if (p != nullptr && tracking()) record_alloc(p, n, LS_PC0, LS_FRAME);
+  if (p != nullptr)
+    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -215,7 +229,8 @@ LS_EXPORT void* valloc(size_t n) {
     if (real.valloc == nullptr) return nullptr;
   }
   void* p = real.valloc(n);
-  if (p != nullptr && tracking()) record_alloc(p, n, LS_PC0, LS_FRAME);
+  if (p != nullptr)
+    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -228,7 +243,8 @@ LS_EXPORT void* pvalloc(size_t n) {
   // pvalloc rounds the size up to whole pages, and the program owns all of them.
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   size_t rounded = n == 0 ? page : (n + page - 1) & ~(page - 1);
-  if (p != nullptr && tracking()) record_alloc(p, rounded, LS_PC0, LS_FRAME);
+  if (p != nullptr)
+    if (Slot* s = hook_slot()) record_alloc(s, p, rounded, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -263,7 +279,7 @@ inline void* aligned_new_alloc(size_t n, size_t align) {
 inline void release(void* p) {
   if (p == nullptr) return;
   if (LS_UNLIKELY(is_bootstrap(p))) return;
-  if (tracking()) record_free(p);
+  if (Slot* s = hook_slot()) record_free(s, p);
   real.free(p);
 }
 
@@ -284,7 +300,7 @@ void* (*g_new_array_aligned_nothrow)(size_t, std::align_val_t, const std::nothro
   LS_EXPORT void* name {                                              \
     void* p = alloc_expr;                                             \
     if (LS_UNLIKELY(p == nullptr)) return fallback_expr;              \
-    if (tracking()) record_alloc(p, n, LS_PC0, LS_FRAME);             \
+    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME); \
     return p;                                                         \
   }
 

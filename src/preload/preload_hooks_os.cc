@@ -18,22 +18,18 @@ extern char** environ;
 
 namespace leakscope::preload {
 
-void record_mmap(void* p, size_t len, uintptr_t pc0, void* frame) {
-  GuardScope guard;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+void record_mmap(Slot* s, void* p, size_t len, uintptr_t pc0, void* frame) {
+  ++s->guard;
   uint32_t stack = capture_stack(s, pc0, frame);
   uint64_t w[2] = {format::record_head(format::RecordKind::kMmap, reinterpret_cast<uintptr_t>(p)),
                    len};
   enter_slot(s);
   append(s, w, 3, now_ts(), stack);
   leave_slot(s);
+  --s->guard;
 }
 
-void record_munmap(void* p, size_t len) {
-  GuardScope guard;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+void record_munmap(Slot* s, void* p, size_t len) {
   uint64_t w[2] = {format::record_head(format::RecordKind::kMunmap, reinterpret_cast<uintptr_t>(p)),
                    len};
   enter_slot(s);
@@ -41,11 +37,9 @@ void record_munmap(void* p, size_t len) {
   leave_slot(s);
 }
 
-void record_mremap(void* old_p, size_t old_len, void* new_p, size_t new_len, uintptr_t pc0,
-                   void* frame) {
-  GuardScope guard;
-  Slot* s = current_slot();
-  if (LS_UNLIKELY(s == nullptr)) return;
+void record_mremap(Slot* s, void* old_p, size_t old_len, void* new_p, size_t new_len,
+                   uintptr_t pc0, void* frame) {
+  ++s->guard;
   uint32_t stack = capture_stack(s, pc0, frame);
   uint64_t w[4] = {
       format::record_head(format::RecordKind::kMremap, reinterpret_cast<uintptr_t>(new_p)),
@@ -53,6 +47,7 @@ void record_mremap(void* old_p, size_t old_len, void* new_p, size_t new_len, uin
   enter_slot(s);
   append(s, w, 5, now_ts(), stack);
   leave_slot(s);
+  --s->guard;
 }
 
 void image_ending(format::ExitKind kind) {
@@ -166,26 +161,28 @@ using leakscope::format::ExitKind;
 LS_EXPORT void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
   if (LS_UNLIKELY(!ensure_os_functions())) return MAP_FAILED;
   void* p = real.mmap(addr, len, prot, flags, fd, off);
-  if (p != MAP_FAILED && tracking()) {
-    if (flags & MAP_ANONYMOUS) record_mmap(p, len, LS_PC0, LS_FRAME);
-    else if (flags & MAP_FIXED) record_munmap(p, len);  // a file mapped over what was there
-  }
+  if (p != MAP_FAILED)
+    if (Slot* s = hook_slot()) {
+      if (flags & MAP_ANONYMOUS) record_mmap(s, p, len, LS_PC0, LS_FRAME);
+      else if (flags & MAP_FIXED) record_munmap(s, p, len);  // a file mapped over what was there
+    }
   return p;
 }
 
 LS_EXPORT void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
   if (LS_UNLIKELY(!ensure_os_functions())) return MAP_FAILED;
   void* p = real.mmap(addr, len, prot, flags, fd, off);
-  if (p != MAP_FAILED && tracking()) {
-    if (flags & MAP_ANONYMOUS) record_mmap(p, len, LS_PC0, LS_FRAME);
-    else if (flags & MAP_FIXED) record_munmap(p, len);
-  }
+  if (p != MAP_FAILED)
+    if (Slot* s = hook_slot()) {
+      if (flags & MAP_ANONYMOUS) record_mmap(s, p, len, LS_PC0, LS_FRAME);
+      else if (flags & MAP_FIXED) record_munmap(s, p, len);
+    }
   return p;
 }
 
 LS_EXPORT int munmap(void* addr, size_t len) {
   if (LS_UNLIKELY(!ensure_os_functions())) return -1;
-  if (tracking()) record_munmap(addr, len);  // before: the range may be mapped again at once
+  if (Slot* s = hook_slot()) record_munmap(s, addr, len);  // before: it may be mapped again at once
   return real.munmap(addr, len);
 }
 
@@ -199,7 +196,8 @@ LS_EXPORT void* mremap(void* old_addr, size_t old_len, size_t new_len, int flags
     va_end(ap);
   }
   void* p = real.mremap(old_addr, old_len, new_len, flags, new_addr);
-  if (p != MAP_FAILED && tracking()) record_mremap(old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
+  if (p != MAP_FAILED)
+    if (Slot* s = hook_slot()) record_mremap(s, old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
   return p;
 }
 

@@ -1,5 +1,5 @@
 // Lifecycle of the preload library in one process: lazy init on the first hook call (env,
-// clock, identity, connection + Hello), the constructor's second phase (libunwind, fork
+// clock, identity, connection + Hello), the constructor's second phase (DWARF unwinder, fork
 // handlers, flusher thread, module list), the destructor's final flush, and the
 // connection itself: whole messages on a SOCK_SEQPACKET socket, re-established when the
 // program closes or reuses our descriptor, and tracking turned off when the collector goes
@@ -28,6 +28,7 @@ namespace {
 SpinLock g_conn_lock;
 uint64_t g_fork_id = 0;
 uint64_t g_parent_nonce = 0;
+GuardToken g_fork_guard;  // the forking thread runs our code from prepare to parent/child
 
 // Reads a small file with raw calls into buf (terminated); returns the length or -1.
 ssize_t read_small_file(const char* path, char* buf, size_t cap) {
@@ -114,7 +115,7 @@ int move_fd_high(int fd) {
 }
 
 void fork_prepare() {
-  ++t_guard;  // held until the parent or child handler: the fork window is not recorded
+  g_fork_guard = guard_enter();  // until the parent or child handler: the fork is not recorded
   if (g.state.load() != static_cast<int>(State::kActive)) return;
   g_fork_id = g.fork_seq.fetch_add(1) + 1;
   lock_all_slots_for_fork();
@@ -127,10 +128,11 @@ void fork_prepare() {
 
 void fork_parent() {
   if (g.state.load() == static_cast<int>(State::kActive)) unlock_all_slots_after_fork(false);
-  --t_guard;
+  guard_leave(g_fork_guard);
 }
 
 void fork_child() {
+  threads_after_fork_child(&g_fork_guard);
   if (g.state.load() == static_cast<int>(State::kActive)) {
     int inherited = g.sock_fd.exchange(-1);
     if (inherited >= 0) ::close(inherited);  // the parent's connection, not ours
@@ -142,7 +144,7 @@ void fork_child() {
     if (!connect_and_hello(format::kHelloForkChild, g_parent_nonce, g_fork_id))
       turn_off("cannot connect to the collector after fork");
   }
-  --t_guard;
+  guard_leave(g_fork_guard);
 }
 
 bool check_interposed() {
@@ -330,6 +332,7 @@ void ensure_init() {
   if (::dladdr(reinterpret_cast<void*>(&ensure_init), &self) && self.dli_fname)
     str_copy(g.library_path, sizeof(g.library_path), self.dli_fname);
   read_identity();
+  threads_init();
   buffers_init();
   if (!connect_and_hello(0, 0, 0)) {
     g.state.store(static_cast<int>(State::kOff));
@@ -346,14 +349,13 @@ __attribute__((constructor)) void preload_constructor() {
   if (g.state.load() != static_cast<int>(State::kActive)) return;
   GuardScope guard;
   if (!check_interposed()) {
-    const char* what = "cannot interpose malloc: the program (or a library loaded before "
-                       "leakscope) defines its own; no allocation data for this process";
-    send_status(format::HeapStatus::kOwnMalloc, what);
-    say_once(what);
+    // The collector records it and says so on its own stderr, not the program's.
+    send_status(format::HeapStatus::kOwnMalloc,
+                "the program (or a library loaded before leakscope) defines its own malloc");
     g.state.store(static_cast<int>(State::kOff));
     return;
   }
-  unwind_load_libunwind();
+  unwind_load_unwinder();
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (!start_flusher()) say_once("cannot start the flusher thread; idle threads' events arrive late");
   send_modules();

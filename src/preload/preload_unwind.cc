@@ -3,17 +3,17 @@
 //      re-validated by reading each cached return-address slot on the live stack (same
 //      slots holding the same values means the same chain of live frames), so most
 //      allocations cost a few loads and reuse the interned id;
-//   2. on a miss, frame-pointer walking for every frame whose function has the standard
+//   2. on a miss, frame-pointer walking while every frame's function has the standard
 //      `push %rbp; mov %rsp,%rbp` prologue (checked once per return address, cached
-//      process-wide); at the first frame without one, libunwind (dlopen'd RTLD_LOCAL, so its
-//      _Unwind_* symbols never replace libgcc's) continues from that frame's registers;
+//      process-wide); at the first frame without one, the whole stack is unwound with the
+//      DWARF CFI unwinder of libgcc (_Unwind_Backtrace, dlopen'd RTLD_LOCAL). libunwind is
+//      not used: it has thread-local storage, and loading any library with a TLS segment
+//      makes glibc allocate a larger DTV for every later thread, which the program would
+//      then be seen to allocate (libgcc_s has none);
 //   3. the pcs are interned process-wide (hash -> id); a new stack's definition is sent
 //      before its id is published, so the collector always knows an id before its use.
 #include <dlfcn.h>
-#include <sys/ucontext.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include <unwind.h>
 
 #include "preload/preload.h"
 
@@ -37,18 +37,15 @@ namespace {
 
 constexpr int kMaxDepth = format::kMaxStackDepth;
 
-struct Libunwind {
-  int (*getcontext)(unw_context_t*);
-  int (*init_local)(unw_cursor_t*, unw_context_t*);
-  int (*step)(unw_cursor_t*);
-  int (*get_reg)(unw_cursor_t*, int, unw_word_t*);
-  int (*is_signal_frame)(unw_cursor_t*);
-  int (*get_proc_info_by_ip)(unw_addr_space_t, unw_word_t, unw_proc_info_t*, void*);
-  int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
-  unw_addr_space_t* local_as;
+// libgcc's unwinder, resolved in the constructor (dlopen, so C programs need not link it).
+struct GccUnwinder {
+  _Unwind_Reason_Code (*backtrace)(_Unwind_Trace_Fn, void*);
+  _Unwind_Ptr (*get_ip_info)(struct _Unwind_Context*, int*);
+  _Unwind_Word (*get_cfa)(struct _Unwind_Context*);
+  void* (*find_enclosing_function)(void*);
 };
-Libunwind g_unw;
-std::atomic<bool> g_unw_ready{false};
+GccUnwinder g_gcc;
+std::atomic<bool> g_unwinder_ready{false};
 
 // ---- return address -> "its function keeps a frame pointer" (process-wide, insert-only).
 enum FrameKind : uint64_t { kUnknown = 0, kFramePointer = 1, kNoFramePointer = 2 };
@@ -69,11 +66,12 @@ bool has_frame_pointer_prologue(uintptr_t start) {
 }
 
 LS_NOINLINE uint64_t classify_slow(uintptr_t pc) {
-  if (!g_unw_ready.load(std::memory_order_acquire)) return kUnknown;
-  unw_proc_info_t pi = {};
-  if (g_unw.get_proc_info_by_ip(*g_unw.local_as, pc - 1, &pi, nullptr) != 0 || pi.start_ip == 0)
-    return kNoFramePointer;
-  return has_frame_pointer_prologue(pi.start_ip) ? kFramePointer : kNoFramePointer;
+  if (!g_unwinder_ready.load(std::memory_order_acquire)) return kUnknown;
+  // The function's start from its FDE (libgcc looks up pc - 1: inside the call).
+  void* start = g_gcc.find_enclosing_function(reinterpret_cast<void*>(pc));
+  if (start == nullptr) return kNoFramePointer;
+  return has_frame_pointer_prologue(reinterpret_cast<uintptr_t>(start)) ? kFramePointer
+                                                                          : kNoFramePointer;
 }
 
 uint64_t frame_kind(uintptr_t pc) {
@@ -171,7 +169,7 @@ struct Walk {
   uint32_t off[kMaxDepth];
   int n = 0;
   bool cacheable = true;
-  bool used_libunwind = false;
+  bool used_dwarf = false;
   bool truncated = false;
 };
 
@@ -187,29 +185,47 @@ inline bool push_frame(Walk* w, uintptr_t sp0, const Slot* s, uint64_t pc, uintp
   return ++w->n < kMaxDepth;
 }
 
-void continue_with_libunwind(Walk* w, uintptr_t sp0, const Slot* s, uintptr_t pc, uintptr_t sp,
-                             uintptr_t fp) {
-  unw_context_t ctx;
-  if (g_unw.getcontext(&ctx) != 0) return;
-  ctx.uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(pc);
-  ctx.uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(sp);
-  ctx.uc_mcontext.gregs[REG_RBP] = static_cast<greg_t>(fp);
-  unw_cursor_t cursor;
-  if (g_unw.init_local(&cursor, &ctx) < 0) return;
-  w->used_libunwind = true;
-  while (w->n < kMaxDepth) {
-    if (g_unw.step(&cursor) <= 0) return;
-    unw_word_t ip = 0, csp = 0;
-    g_unw.get_reg(&cursor, UNW_REG_IP, &ip);
-    g_unw.get_reg(&cursor, UNW_REG_SP, &csp);
-    if (ip == 0) return;
-    // After a signal frame the next pc comes from the saved context, not from a slot.
-    if (g_unw.is_signal_frame(&cursor) > 0) w->cacheable = false;
-    if (!push_frame(w, sp0, s, ip, csp - 8)) {
-      w->truncated = true;
-      return;
+struct DwarfWalk {
+  Walk* w;
+  const Slot* s;
+  uintptr_t pc0, sp0;
+  uintptr_t prev_cfa = 0;
+  bool started = false;
+};
+
+_Unwind_Reason_Code dwarf_frame(struct _Unwind_Context* ctx, void* arg) {
+  auto* d = static_cast<DwarfWalk*>(arg);
+  int before_insn = 0;
+  uintptr_t ip = g_gcc.get_ip_info(ctx, &before_insn);
+  uintptr_t cfa = g_gcc.get_cfa(ctx);
+  if (!d->started) {
+    // Our own frames come first; frame 0 is the hook's caller (pcs[0] already).
+    if (ip == d->pc0 && cfa > d->sp0) {
+      d->started = true;
+      d->prev_cfa = cfa;
     }
+    return _URC_NO_REASON;
   }
+  if (ip == 0) return _URC_END_OF_STACK;
+  // A signal frame's pc comes from the saved context, not from a return-address slot.
+  if (before_insn) d->w->cacheable = false;
+  if (!push_frame(d->w, d->sp0, d->s, ip, d->prev_cfa - 8)) {
+    d->w->truncated = true;
+    return _URC_END_OF_STACK;
+  }
+  d->prev_cfa = cfa;
+  return _URC_NO_REASON;
+}
+
+// The whole stack by DWARF CFI, from the hook's caller on.
+void walk_with_dwarf(Walk* w, const Slot* s, uintptr_t pc0, uintptr_t sp0) {
+  w->n = 1;
+  w->cacheable = s->stack_high != 0;
+  w->truncated = false;
+  w->used_dwarf = true;
+  DwarfWalk d{w, s, pc0, sp0};
+  g_gcc.backtrace(dwarf_frame, &d);
+  if (!d.started) w->truncated = true;
 }
 
 void walk_stack(Walk* w, const Slot* s, uintptr_t pc0, void* frame) {
@@ -224,11 +240,11 @@ void walk_stack(Walk* w, const Slot* s, uintptr_t pc0, void* frame) {
   while (w->n < kMaxDepth) {
     uint64_t kind = stack_known ? frame_kind(pc) : kNoFramePointer;
     if (kind == kNoFramePointer) {
-      if (g_unw_ready.load(std::memory_order_acquire)) continue_with_libunwind(w, sp0, s, pc, sp, fp);
+      if (g_unwinder_ready.load(std::memory_order_acquire)) walk_with_dwarf(w, s, pc0, sp0);
       else w->truncated = true;
       return;
     }
-    if (kind == kUnknown) {  // before our constructor loaded libunwind
+    if (kind == kUnknown) {  // before our constructor loaded the DWARF unwinder
       w->truncated = true;
       w->cacheable = false;
       return;
@@ -274,7 +290,7 @@ uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame) {
   Walk w;
   walk_stack(&w, s, pc0, frame);
   uint32_t id = intern(w.pcs, w.n);
-  if (w.used_libunwind) ++s->unwind_stacks;
+  if (w.used_dwarf) ++s->unwind_stacks;
   else ++s->fp_stacks;
   if (w.truncated) ++s->truncated_stacks;
   if (e != nullptr && w.cacheable && !w.truncated && id != 0) {
@@ -293,35 +309,26 @@ uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame) {
   return id;
 }
 
-void unwind_load_libunwind() {
+void unwind_load_unwinder() {
   if (g_kinds == nullptr)
     g_kinds = static_cast<std::atomic<uint64_t>*>(map_pages(sizeof(uint64_t) * kKindEntries));
-  void* h = ::dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (h == nullptr) {
-    say_once("libunwind.so.8 not found: stacks stop at the first frame without a frame pointer");
+  void* h = ::dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+  GccUnwinder u = {};
+  if (h != nullptr) {
+    u.backtrace = reinterpret_cast<decltype(u.backtrace)>(::dlsym(h, "_Unwind_Backtrace"));
+    u.get_ip_info = reinterpret_cast<decltype(u.get_ip_info)>(::dlsym(h, "_Unwind_GetIPInfo"));
+    u.get_cfa = reinterpret_cast<decltype(u.get_cfa)>(::dlsym(h, "_Unwind_GetCFA"));
+    u.find_enclosing_function = reinterpret_cast<decltype(u.find_enclosing_function)>(
+        ::dlsym(h, "_Unwind_FindEnclosingFunction"));
+  }
+  if (!u.backtrace || !u.get_ip_info || !u.get_cfa || !u.find_enclosing_function) {
+    send_status(format::HeapStatus::kTracking,
+                "libgcc_s.so.1 (the DWARF unwinder) not found: stacks stop at the first frame "
+                "without a frame pointer");
     return;
   }
-  Libunwind u = {};
-  u.getcontext = reinterpret_cast<decltype(u.getcontext)>(::dlsym(h, "_Ux86_64_getcontext"));
-  u.init_local = reinterpret_cast<decltype(u.init_local)>(::dlsym(h, "_ULx86_64_init_local"));
-  u.step = reinterpret_cast<decltype(u.step)>(::dlsym(h, "_ULx86_64_step"));
-  u.get_reg = reinterpret_cast<decltype(u.get_reg)>(::dlsym(h, "_ULx86_64_get_reg"));
-  u.is_signal_frame =
-      reinterpret_cast<decltype(u.is_signal_frame)>(::dlsym(h, "_ULx86_64_is_signal_frame"));
-  u.get_proc_info_by_ip = reinterpret_cast<decltype(u.get_proc_info_by_ip)>(
-      ::dlsym(h, "_ULx86_64_get_proc_info_by_ip"));
-  u.set_caching_policy = reinterpret_cast<decltype(u.set_caching_policy)>(
-      ::dlsym(h, "_ULx86_64_set_caching_policy"));
-  u.local_as = reinterpret_cast<unw_addr_space_t*>(::dlsym(h, "_ULx86_64_local_addr_space"));
-  if (!u.getcontext || !u.init_local || !u.step || !u.get_reg || !u.is_signal_frame ||
-      !u.get_proc_info_by_ip || !u.set_caching_policy || !u.local_as) {
-    say_once("libunwind.so.8 lacks expected symbols: stacks stop at the first frame without a frame pointer");
-    return;
-  }
-  // Per-thread caches: no lock and no signal masking inside unw_step.
-  u.set_caching_policy(*u.local_as, UNW_CACHE_PER_THREAD);
-  g_unw = u;
-  g_unw_ready.store(true, std::memory_order_release);
+  g_gcc = u;
+  g_unwinder_ready.store(true, std::memory_order_release);
 }
 
 void unwind_after_fork_child() {
