@@ -84,6 +84,10 @@ Sawtooth detect_sawtooth(const Series& s, double min_drop) {
   while (i < diffs.size()) {
     // A collection or a pool reset falls within one or two ticks; a random walk's falls
     // are spread over many, so only the fall over at most two steps counts.
+    if (diffs[i] >= 0) {
+      ++i;
+      continue;
+    }
     double fall = -diffs[i];
     size_t last = i;
     if (i + 1 < diffs.size() && diffs[i + 1] < 0 && fall - diffs[i + 1] > fall) {

@@ -181,6 +181,18 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
     return r;
   }
   if (significant && big_enough) {
+    // Deceleration within the regime, for stops the break test could not resolve: the
+    // last third's rate, with its own interval, must not be clearly below half the rate.
+    size_t third = fb + (b.size() - fb) * 2 / 3;
+    if (b.size() - third >= 8 && !tf.present) {
+      TrendTest last = trend_test(b.t, y, third, b.size(), params.confidence);
+      if (last.sen.ci_hi < 0.5 * r.rate) {
+        r.state = State::kSettling;
+        r.reason = "growth slowed markedly in the last third of the window; it may have stopped";
+        r.need_more_s = (r.window_t1 - r.window_t0) / 3;
+        return r;
+      }
+    }
     r.state = State::kSustainedGrowth;
     r.reason = "significant growth in the final regime, not decelerating";
     return r;
