@@ -20,7 +20,9 @@ echo "capture: $cap"
 echo "explore: sqlite3 $cap 'SELECT pid, comm, t_s, rss_anon FROM series LIMIT 5'"
 echo "         $leakscope export $cap --format csv > demo.csv"
 report="$out/demo.html"
-echo
-echo "\$ leakscope report $cap -o $report"
-"$leakscope" report "$cap" -o "$report"
-echo "report: $report  (open it in a browser: one self-contained file, no network needed)"
+if "$leakscope" report --help >/dev/null 2>&1; then
+  echo
+  echo "\$ leakscope report $cap -o $report"
+  "$leakscope" report "$cap" -o "$report"
+  echo "report: $report  (open it in a browser: one self-contained file, no network needed)"
+fi
