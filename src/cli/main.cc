@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   add_run_command(app, &action);
   add_attach_command(app, &action);
   add_mark_command(app, &action);
+  add_triage_command(app, &action);
   add_export_command(app, &action);
   add_sites_command(app, &action);
   add_analyze_command(app, &action);
