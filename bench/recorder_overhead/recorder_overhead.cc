@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
   std::printf("recorder overhead: %d processes, %.1f s, tick %lld ms, detail >= %lld ms\n",
               static_cast<int>(m.processes.size()), wall_s,
               static_cast<long long>(m.run.tick_ms), static_cast<long long>(m.run.detail_min_ms));
-  std::printf("  leakscope CPU: %.3f s = %.2f%% of one core (budget < 1%%)\n", cpu_s,
-              100.0 * cpu_s / wall_s);
+  double user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  std::printf("  leakscope CPU: %.3f s = %.2f%% of one core (budget < 1%%): user %.3f s, kernel %.3f s\n",
+              cpu_s, 100.0 * cpu_s / wall_s, user_s, cpu_s - user_s);
   std::printf("  cheap tier:    %zu samples, %.1f us per process-tick (reads only)\n", n_samples,
               n_samples ? static_cast<double>(cheap_us) / static_cast<double>(n_samples) : 0.0);
   std::printf("  detail tier:   %zu reads, %.1f us each\n", n_details,
