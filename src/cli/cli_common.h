@@ -37,5 +37,8 @@ void add_triage_command(CLI::App& app, Action* action);
 void add_export_command(CLI::App& app, Action* action);
 void add_analyze_command(CLI::App& app, Action* action);
 void add_sites_command(CLI::App& app, Action* action);
+void add_check_command(CLI::App& app, Action* action);
+void add_experiment_command(CLI::App& app, Action* action);
+void add_diff_command(CLI::App& app, Action* action);
 
 }  // namespace leakscope::cli

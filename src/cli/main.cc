@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   add_export_command(app, &action);
   add_sites_command(app, &action);
   add_analyze_command(app, &action);
+  add_check_command(app, &action);
+  add_experiment_command(app, &action);
+  add_diff_command(app, &action);
   // Everything after the first "--" is the target's command line, verbatim: split it off
   // before CLI11 sees it, so no word of the target's arguments is taken for an option.
   std::vector<std::string> args;
