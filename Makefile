@@ -1,7 +1,8 @@
 # leakscope: the two commands a new machine needs.
 #   make demo   sets everything up, builds, and records the bundled demo
 #   make test   sets everything up, builds, and runs every test (+ sanitizer build)
-# Everything installs from Debian packages (apt-get), nothing else is downloaded.
+# Everything installs from Debian packages (apt-get); the only other download is the HTML
+# report's two browser libraries, pinned in src/report/web/package-lock.json (npm ci).
 
 BUILD        ?= build
 BUILD_SAN    ?= build-asan
@@ -14,6 +15,11 @@ DEB_PACKAGES := build-essential cmake pkg-config libsqlite3-dev sqlite3 libfmt-d
   libelf-dev libunwind-dev libzstd-dev libtomlplusplus-dev clang libclang-rt-14-dev valgrind \
   protobuf-compiler golang-github-google-pprof-dev
 
+# The HTML report: headless Chromium for its browser test; node and npm to embed its pinned
+# libraries (installed only when `node` is missing, so a NodeSource node is left alone).
+DEB_PACKAGES += chromium
+NODE_PACKAGES := nodejs npm
+
 .PHONY: all setup build demo test unit e2e test-asan fuzz-smoke bench clean
 
 all: build
@@ -23,6 +29,7 @@ setup:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing $(NODE_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make setup: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \

@@ -37,6 +37,7 @@ void add_triage_command(CLI::App& app, Action* action);
 void add_export_command(CLI::App& app, Action* action);
 void add_analyze_command(CLI::App& app, Action* action);
 void add_sites_command(CLI::App& app, Action* action);
+void add_report_command(CLI::App& app, Action* action);
 void add_check_command(CLI::App& app, Action* action);
 void add_experiment_command(CLI::App& app, Action* action);
 void add_diff_command(CLI::App& app, Action* action);

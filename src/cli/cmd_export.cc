@@ -7,6 +7,7 @@
 
 #include "cli/cli_common.h"
 #include "report/heap_export.h"
+#include "report/report.h"
 #include "store/capture_reader.h"
 
 namespace leakscope::cli {
@@ -17,6 +18,7 @@ struct ExportFlags {
   std::string format = "csv";
   std::string table = "sample";
   std::string output = "-";
+  bool redact = false;  // chrome-trace
   std::string value = "live";  // heap formats (folded)
 };
 
@@ -97,9 +99,13 @@ Status export_csv(store::CaptureReader& reader, const std::string& table, std::o
 }
 
 int export_command(const ExportFlags& f) {
+  if (f.format == "chrome-trace") {
+    auto r = report::export_chrome_trace(f.capture, f.output, f.redact);
+    return r.is_ok() ? 0 : fail(r.status());
+  }
   if (f.format != "csv" && !report::is_heap_export_format(f.format))
     return fail(Status(StatusCode::kInvalidArgument, "unknown export format '" + f.format + "'",
-                       "this build exports csv, pprof and folded", "use --format csv"));
+                       "this build exports csv, pprof, folded and chrome-trace", "use --format csv"));
   auto reader = store::CaptureReader::open(f.capture);
   if (!reader.is_ok()) return fail(reader.status());
   std::unique_ptr<std::ofstream> file;
@@ -128,6 +134,7 @@ void add_export_command(CLI::App& app, Action* action) {
   cmd->add_option("--format", flags->format, "Output format")->capture_default_str();
   cmd->add_option("--table", flags->table, "sample, detail, mark or process")->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Output file ('-' = stdout)")->capture_default_str();
+  cmd->add_flag("--redact", flags->redact, "chrome-trace: replace home folders, user/host names, addresses");
   cmd->add_option("--value", flags->value, "folded: live, alloc, unfreed or growth bytes")
       ->capture_default_str();
   cmd->callback([flags, action] { *action = [flags] { return export_command(*flags); }; });

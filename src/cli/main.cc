@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_export_command(app, &action);
   add_sites_command(app, &action);
   add_analyze_command(app, &action);
+  add_report_command(app, &action);
   add_check_command(app, &action);
   add_experiment_command(app, &action);
   add_diff_command(app, &action);
