@@ -2,8 +2,8 @@
 // command (a child `leakscope run`, see analyze/run_recording.h), measures it with the
 // verdict engine and exits 0 (no sustained growth above the limit), 1 (growth above it,
 // rate printed) or 125 (cannot tell: too short, failed to start, crashed), the codes
-// `git bisect run` understands. check's own usage errors exit 128 so that a bisection
-// with a mistyped check stops at once instead of marking every commit bad.
+// `git bisect run` understands. check's own usage errors exit 128 (and Ctrl-C 130) so
+// that a bisection with a mistyped check stops at once instead of marking every commit bad.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,6 +21,7 @@ namespace leakscope::cli {
 namespace {
 
 constexpr int kExitCheckUsage = 128;
+constexpr int kExitInterrupted = 130;
 
 struct CheckFlags {
   std::string max_rate;
@@ -170,7 +171,11 @@ int check_command(const CheckFlags& f) {
     if (f.repeats > 1)
       std::fprintf(stderr, "leakscope check: run %d of %d: %s\n", i, f.repeats,
                    decisions.back().text.c_str());
-    if (facts.interrupted) break;
+    if (facts.interrupted) {
+      // Above 127: `git bisect run` stops instead of taking the commit for skipped.
+      std::fprintf(stderr, "leakscope check: interrupted\n");
+      return kExitInterrupted;
+    }
   }
   analyze::CheckDecision d = analyze::combine_runs(decisions);
   const char* word = d.result == analyze::CheckResult::kLeaks ? "LEAKS"

@@ -66,22 +66,34 @@ std::string chart(const ExperimentView& v) {
   }
   for (const auto& run : v.result->runs)
     if (run.used) extend(run.m.rate);
-  if (hi - lo <= 0) hi = lo + 1;
-  double pad = 0.05 * (hi - lo);
-  lo -= lo < 0 ? pad : 0;
-  hi += pad;
-  const double left = 150, right = 700, row_h = 34, top = 20;
+  // Round ticks in the unit the labels use (per minute; KiB, MiB, ... for bytes).
+  double per_unit = 60;  // display units per (bytes or counts) per second
+  if (analyze::unit_of_series(series) == analyze::RateUnit::kBytes) {
+    double top_value = std::max(std::fabs(lo), std::fabs(hi)) * 60;
+    while (top_value * per_unit / 60 >= 1024 && per_unit > 60.0 / (1024.0 * 1024 * 1024)) per_unit /= 1024;
+  }
+  double span = std::max(hi - lo, 1e-9) * per_unit;
+  double raw = span / 4, mag = std::pow(10, std::floor(std::log10(raw))), step = 10 * mag;
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  lo = std::floor(lo * per_unit / step) * step / per_unit;
+  hi = std::ceil(hi * per_unit / step) * step / per_unit;
+  if (hi <= lo) hi = lo + step / per_unit;
+  const double left = 150, right = 660, row_h = 34, top = 20;
   double height = top + row_h * static_cast<double>(a.variants.size()) + 40;
   auto x = [&](double value) { return left + (value - lo) / (hi - lo) * (right - left); };
   std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"" + num(height) +
                   "\" role=\"img\" aria-label=\"rate per variant\">\n";
   double axis_y = top + row_h * static_cast<double>(a.variants.size());
-  for (int i = 0; i <= 4; ++i) {
-    double value = lo + (hi - lo) * i / 4;
+  for (double d = lo * per_unit; d <= hi * per_unit + step / 2; d += step) {
+    double value = d / per_unit;
     o += "<line x1=\"" + num(x(value)) + "\" y1=\"" + num(top - 10) + "\" x2=\"" + num(x(value)) +
          "\" y2=\"" + num(axis_y) + "\" class=\"grid\"/>\n";
     o += "<text x=\"" + num(x(value)) + "\" y=\"" + num(axis_y + 16) + "\" class=\"tick\">" +
-         esc(analyze::format_series_rate(value, series)) + "</text>\n";
+         esc(analyze::format_series_rate(std::fabs(value) < 1e-12 ? 0 : value, series)) + "</text>\n";
   }
   if (lo < 0)
     o += "<line x1=\"" + num(x(0)) + "\" y1=\"" + num(top - 10) + "\" x2=\"" + num(x(0)) +

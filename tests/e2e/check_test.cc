@@ -4,6 +4,7 @@
 // one-line errors. The `git bisect run` test over a generated history is in bisect_test.cc.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -114,6 +115,19 @@ TEST(CheckE2E, UsageErrorsStopABisection) {
   EXPECT_EQ(none.err,
             "leakscope: error: no command to check (nothing after --; usage: leakscope check "
             "--max-rate 100KiB/min -- ./app args)\n");
+}
+
+TEST(CheckE2E, InterruptStopsTheProgramAndTheBisection) {
+  pid_t pid = leakscope::e2e::spawn_background({leakscope::e2e::leakscope_bin(), "check",
+                                                "--max-rate", "1MiB/min", "--", "sleep", "1001"});
+  ::usleep(1500 * 1000);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  auto left = run_command({"pgrep", "-f", "sleep 1001"});
+  EXPECT_EQ(left.exit_code(), 1) << "still running: " << left.out;
 }
 
 }  // namespace
