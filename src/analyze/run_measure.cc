@@ -91,7 +91,12 @@ StatusOr<Measurement> measure_capture(const std::string& capture, const MeasureS
       for (const auto& pv : v.processes) candidates.push_back(pv.process_id);
       break;
   }
-  // Among several (a name, or every process), the one whose series grows fastest.
+  // Among several (a name, or every process): the fastest in sustained growth; else the
+  // fastest of those the engine could judge, so that a short-lived helper whose few samples
+  // leave it `settling` does not hide a judged, flat main process; else the fastest.
+  auto rank = [](const SeriesVerdict* sv) {
+    return sv->r.state == State::kSustainedGrowth ? 2 : sv->r.state == State::kSettling ? 0 : 1;
+  };
   const ProcessVerdict* chosen = nullptr;
   const SeriesVerdict* chosen_series = nullptr;
   for (const auto& pv : v.processes) {
@@ -99,7 +104,8 @@ StatusOr<Measurement> measure_capture(const std::string& capture, const MeasureS
     const SeriesVerdict* sv = pv.find(spec.series);
     if (!sv) continue;
     ++m.matches;
-    if (!chosen_series || sv->r.rate > chosen_series->r.rate) {
+    if (!chosen_series || rank(sv) > rank(chosen_series) ||
+        (rank(sv) == rank(chosen_series) && sv->r.rate > chosen_series->r.rate)) {
       chosen = &pv;
       chosen_series = sv;
     }

@@ -91,6 +91,38 @@ TEST(RunMeasure, EachSelectionMeasuresItsProcess) {
   ::unlink(path.c_str());
 }
 
+TEST(RunMeasure, LargestSkipsAHelperTooShortToJudge) {
+  testing::CaptureShape shape;
+  shape.duration_s = 120;
+  testing::ShapeProcess root;
+  root.pid = 10;
+  root.comm = "app";
+  root.anon = [](double) { return 40 * kMiB; };
+  testing::ShapeProcess helper;
+  helper.pid = 11;
+  helper.parent_index = 0;
+  helper.comm = "helper";
+  helper.start_s = 50;
+  helper.end_s = 50.6;  // six samples
+  helper.anon = [](double t) { return 4 * kMiB + (t - 50) * 8 * kMiB; };
+  shape.processes = {root, helper};
+  std::string path = temp_path("largest");
+  ::unlink(path.c_str());
+  ASSERT_EQ(testing::write_capture_shape(path, shape), "");
+  MeasureSpec by_name;
+  by_name.role = ProcessRole::kName;
+  by_name.name = "helper";
+  auto h = measure_capture(path, by_name);
+  ASSERT_TRUE(h.is_ok() && h->measured);
+  ASSERT_EQ(h->state, State::kSettling) << h->reason;
+  auto largest = measure_capture(path, role(ProcessRole::kLargest));
+  ASSERT_TRUE(largest.is_ok() && largest->measured);
+  EXPECT_EQ(largest->comm, "app");
+  EXPECT_EQ(largest->matches, 2u);
+  EXPECT_NE(largest->state, State::kSettling);
+  ::unlink(path.c_str());
+}
+
 TEST(RunMeasure, WarmupHintAndPhases) {
   testing::CaptureShape shape;
   shape.duration_s = 120;
