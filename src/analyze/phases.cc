@@ -9,16 +9,18 @@
 namespace leakscope::analyze {
 namespace {
 
-// The series' value at time t, interpolated between the samples around it (the last one
-// after the end); NaN before the first sample. Reading the last sample before t instead
-// would shift every interval back by up to a tick and move growth into the next phase.
+// The series' level at time t: the median of the sample nearest to t and the two on each
+// side (for a monotone stretch that is the nearest value: no lag into the next phase, and
+// less noise than one reading); the last value after the end; NaN before the first sample.
 double level_before(const Series& s, double t) {
   size_t hi = static_cast<size_t>(std::upper_bound(s.t.begin(), s.t.end(), t) - s.t.begin());
   if (hi == 0) return NAN;
   if (hi >= s.size()) return s.v.back();
-  size_t lo = hi - 1;
-  double f = (t - s.t[lo]) / std::max(1e-9, s.t[hi] - s.t[lo]);
-  return s.v[lo] + f * (s.v[hi] - s.v[lo]);
+  size_t c = (t - s.t[hi - 1] <= s.t[hi] - t) ? hi - 1 : hi;
+  size_t a = c >= 2 ? c - 2 : 0, b = std::min(s.size(), c + 3);
+  if (c < 2 || c + 3 > s.size()) return s.v[c];
+  return median(std::vector<double>(s.v.begin() + static_cast<std::ptrdiff_t>(a),
+                                    s.v.begin() + static_cast<std::ptrdiff_t>(b)));
 }
 
 // Cumulative counter value at time t by linear interpolation (NaN outside the data).

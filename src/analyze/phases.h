@@ -29,7 +29,7 @@ PhaseIntervals phase_intervals(const std::vector<store::Mark>& marks, double t_e
 double phase_cycle_s(const PhaseIntervals& iv);
 
 // Growth of `s` per label: for each interval, the level at its end minus the level at its
-// start, each interpolated between the samples around that time.
+// start, each the median of the five samples centred on that time.
 std::map<std::string, double> growth_by_label(const Series& s, const PhaseIntervals& iv);
 
 // CPU seconds per label from a cumulative CPU-time counter in ms.
