@@ -3,7 +3,9 @@
 // show. Internal to src/report.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "analyze/verdict.h"
 #include "report/redact.h"
@@ -16,6 +18,11 @@ namespace leakscope::report {
 // (`verdict` may be null), and its peak/final values.
 Status add_process_charts(store::Database& db, const analyze::ProcessVerdict* verdict,
                           size_t max_points, ProcessReport* out);
+// The same for every process, on two threads with their own read-only connections when
+// there are many (reading the series dominates, as in analyze_capture).
+Status add_all_process_charts(const std::string& capture_path,
+                              const std::map<int64_t, const analyze::ProcessVerdict*>& verdicts,
+                              size_t max_points, std::vector<ProcessReport>* processes);
 
 // Heap sites, their live-bytes series and the two flame graphs of every tracked process;
 // nothing when the capture has no heap data.

@@ -4,8 +4,8 @@
 // that reproduce the measurement.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -117,28 +117,31 @@ Status add_run_facts(store::CaptureReader& reader, const std::string& capture_pa
   } else {
     fact(&m->costs, "leakscope CPU", "not recorded in this capture");
   }
+  // One pass per table: per process, then summed (the sample table is the big one).
   for (const char* table : {"sample", "detail"}) {
     ASSIGN_OR_RETURN(auto q, reader.db().prepare(fmt::format(
-                                 "SELECT COUNT(*), AVG(read_us), MAX(read_us) FROM {} "
-                                 "WHERE read_us IS NOT NULL",
+                                 "SELECT process_id, COUNT(read_us), SUM(read_us), MAX(read_us) "
+                                 "FROM {} WHERE read_us IS NOT NULL GROUP BY process_id",
                                  table)));
-    ASSIGN_OR_RETURN(bool row, q.step());
-    if (row && q.column_int(0) > 0)
-      fact(&m->costs, std::string(table) == "sample" ? "one cheap-tier read" : "one smaps_rollup read",
-           fmt::format("{:.0f} us on average, {} us at most ({} reads)", q.column_double(1),
-                       q.column_int(2), q.column_int(0)));
+    int64_t n = 0, sum = 0, max = 0;
+    std::map<int64_t, double> mean;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.step());
+      if (!row) break;
+      n += q.column_int(1);
+      sum += q.column_int(2);
+      max = std::max(max, q.column_int(3));
+      if (q.column_int(1) > 0) mean[q.column_int(0)] = static_cast<double>(q.column_int(2)) / q.column_int(1);
+    }
+    bool cheap = std::string(table) == "sample";
+    if (n > 0)
+      fact(&m->costs, cheap ? "one cheap-tier read" : "one smaps_rollup read",
+           fmt::format("{:.0f} us on average, {} us at most ({} reads)",
+                       static_cast<double>(sum) / static_cast<double>(n), max, n));
+    if (cheap)
+      for (auto& p : m->processes)
+        if (auto it = mean.find(p.process_id); it != mean.end()) p.read_us_mean = it->second;
   }
-  ASSIGN_OR_RETURN(auto per, reader.db().prepare(
-                                 "SELECT process_id, AVG(read_us) FROM sample WHERE read_us IS "
-                                 "NOT NULL GROUP BY process_id"));
-  std::map<int64_t, double> mean_read;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, per.step());
-    if (!row) break;
-    mean_read[per.column_int(0)] = per.column_double(1);
-  }
-  for (auto& p : m->processes)
-    if (auto it = mean_read.find(p.process_id); it != mean_read.end()) p.read_us_mean = it->second;
 
   // Reproduce.
   std::string cap = redactor.apply(file_name(capture_path));

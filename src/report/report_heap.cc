@@ -116,9 +116,15 @@ Status add_heap_reports(store::CaptureReader& reader, const std::string& capture
         (symbols->problems.empty() ? "" : " (" + symbols->problems.front() + ")"));
   }
   analyze::SiteOptions site_options;
-  ASSIGN_OR_RETURN(auto ranked, analyze::rank_capture_sites(reader, heap, {}, site_options));
-
-  for (const auto& ps : ranked) {
+  for (const auto& hp : heap.processes) {
+    // rank_capture_sites per process, keeping the rows: the sites' series come from them.
+    ASSIGN_OR_RETURN(auto samples, store::read_heap_site_samples(reader, hp.process_id));
+    ASSIGN_OR_RETURN(auto totals, store::read_heap_totals(reader, hp.process_id));
+    std::vector<store::HeapUnfreed> unfreed_rows;
+    for (const auto& u : heap.unfreed)
+      if (u.process_id == hp.process_id) unfreed_rows.push_back(u);
+    const analyze::ProcessSites ps =
+        analyze::rank_process_sites(hp, samples, totals, unfreed_rows, site_options);
     HeapReport hr;
     hr.process_id = ps.heap.process_id;
     if (const auto* p = meta.find_process(ps.heap.process_id)) hr.pid = p->pid;
@@ -136,7 +142,6 @@ Status add_heap_reports(store::CaptureReader& reader, const std::string& capture
     hr.unfreed_at_exit = ps.unfreed_at_exit;
     hr.total_sites = ps.sites.size();
 
-    ASSIGN_OR_RETURN(auto samples, store::read_heap_site_samples(reader, ps.heap.process_id));
     std::map<int64_t, std::vector<const store::HeapSiteSample*>> by_stack;
     double last_t = 0;
     for (const auto& s : samples) {

@@ -147,11 +147,7 @@ StatusOr<ReportModel> build_report_model(const std::string& capture_path,
                                  options.max_points);
   std::map<int64_t, const analyze::ProcessVerdict*> judged;
   for (const auto& p : m.verdict.processes) judged[p.process_id] = &p;
-  for (auto& p : m.processes) {
-    auto it = judged.find(p.process_id);
-    RETURN_IF_ERROR(add_process_charts(reader.db(), it == judged.end() ? nullptr : it->second,
-                                       per_series, &p));
-  }
+  RETURN_IF_ERROR(add_all_process_charts(reader.db().path(), judged, per_series, &m.processes));
 
   analyze::PhaseIntervals iv = analyze::phase_intervals(meta.marks, m.duration_s);
   for (size_t i = 0; i < iv.labels.size(); ++i)

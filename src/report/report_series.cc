@@ -2,7 +2,9 @@
 // shared memory, swap, and the process total as PSS, else RSS), fds and threads, thinned
 // for drawing; each line carries the verdict's window, warm-up end and fitted slope.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 #include "analyze/series_extract.h"
 #include "report/downsample.h"
@@ -110,6 +112,35 @@ Status add_process_charts(store::Database& db, const analyze::ProcessVerdict* ve
     peak_final(*threads, &out->peak_threads, &out->final_threads);
     out->charts.push_back(make_chart("threads", "threads", false, {threads}, verdict, max_points));
   }
+  return Status::ok();
+}
+
+Status add_all_process_charts(const std::string& capture_path,
+                              const std::map<int64_t, const analyze::ProcessVerdict*>& verdicts,
+                              size_t max_points, std::vector<ProcessReport>* processes) {
+  std::atomic<size_t> next{0};
+  std::vector<Status> errors(2);
+  auto worker = [&](size_t w) {
+    auto db = store::Database::open(capture_path, SQLITE_OPEN_READONLY);
+    if (!db.is_ok()) {
+      errors[w] = db.status();
+      return;
+    }
+    for (size_t j = next++; j < processes->size(); j = next++) {
+      ProcessReport& p = (*processes)[j];
+      auto it = verdicts.find(p.process_id);
+      Status st = add_process_charts(*db, it == verdicts.end() ? nullptr : it->second, max_points, &p);
+      if (!st.is_ok()) {
+        errors[w] = st;
+        return;
+      }
+    }
+  };
+  std::thread second;
+  if (processes->size() >= 8) second = std::thread(worker, 1);
+  worker(0);
+  if (second.joinable()) second.join();
+  for (const auto& e : errors) RETURN_IF_ERROR(e);
   return Status::ok();
 }
 

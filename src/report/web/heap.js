@@ -42,16 +42,15 @@
       const f = topFrame(s);
       const tr = el("tr", { class: "clickable", "data-site": s.rank, title: "click: live bytes over time and the whole stack" },
         el("td", { class: "num", text: s.rank }),
-        el("td", {}, s.growing ? LS.stateBadge("sustained-growth") : el("span", { class: "muted", text: "no trend" })),
-        el("td", { class: "num", text: LS.rate(s.rate, true) }),
-        el("td", { class: "num muted", text: LS.rate(s.ci_lo, true) + " … " + LS.rate(s.ci_hi, true) }),
+        el("td", {}, s.growing ? el("span", { class: "badge state-sustained-growth", text: "growing" }) : el("span", { class: "muted", text: "no trend" })),
+        el("td", { class: "num" }, LS.rate(s.rate, true), el("div", { class: "ci", text: LS.rate(s.ci_lo, true) + " … " + LS.rate(s.ci_hi, true) })),
         el("td", { class: "num", text: LS.bytes(s.window_growth) }),
         el("td", { class: "num", text: LS.bytes(s.live) }),
         el("td", { class: "num", text: LS.bytes(s.unfreed) }),
         el("td", { class: "num", text: LS.bytes(s.alloc) }),
         el("td", { class: "num", text: LS.pct(s.short_lived) }),
-        el("td", { class: "mono", text: f.function }),
-        el("td", { class: "mono muted", text: f.where || f.module || "" }));
+        el("td", { class: "mono clip", title: f.function, text: f.function }),
+        el("td", { class: "mono muted clip", title: f.where || f.module || "", text: f.where || f.module || "" }));
       tr.addEventListener("click", () => {
         if (selected) selected.classList.remove("selected");
         selected = tr;
@@ -62,9 +61,9 @@
       return tr;
     };
     const table = el("table", {}, el("thead", {}, el("tr", {},
-      ["#", "trend", "rate", "95% CI", "growth in window", "live at end", "unfreed", "allocated", "short-lived", "allocating function", "where"]
-        .map((h, i) => el("th", { class: i >= 2 && i <= 8 ? "num" : null, text: h })))), body);
-    wrap.appendChild(table);
+      ["#", "trend", "rate (95% CI)", "growth in window", "live at end", "unfreed", "allocated", "short-lived", "allocating function", "where"]
+        .map((h, i) => el("th", { class: i >= 2 && i <= 7 ? "num" : null, text: h })))), body);
+    wrap.appendChild(el("div", { class: "table-wrap" }, table));
     wrap.appendChild(LS.showMore(body, proc.sites, row, 20, "sites"));
     if (proc.total_sites > proc.sites.length)
       wrap.appendChild(el("p", { class: "muted", text: (proc.total_sites - proc.sites.length) + " smaller sites are not listed; `leakscope sites --top 0` lists all." }));

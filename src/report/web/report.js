@@ -86,9 +86,9 @@
     el("td", { class: "num", text: LS.time(p.first_seen_s) + " – " + LS.time(p.last_seen_s) }),
     el("td", { text: p.end_state + (p.exit_code >= 0 ? " (" + p.exit_code + ")" : p.exit_signal >= 0 ? " (signal " + p.exit_signal + ")" : "") }));
     const src = d.processes.length ? d.processes[0].memory_source : "";
-    s.appendChild(el("table", {}, el("thead", {}, el("tr", {},
+    s.appendChild(el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {},
       ["process", "pid", "state", "finding", "peak " + src, "final " + src, "fds now/peak", "threads now/peak", "share of growth", "seen", "end"]
-        .map((h, i) => el("th", { class: [1, 4, 5, 6, 7, 8, 9].includes(i) ? "num" : null, text: h })))), body));
+        .map((h, i) => el("th", { class: [1, 4, 5, 6, 7, 8, 9].includes(i) ? "num" : null, text: h })))), body)));
     s.appendChild(LS.showMore(body, d.processes, row, 50, "processes"));
   }
 
