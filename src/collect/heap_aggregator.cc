@@ -239,6 +239,21 @@ void HeapAggregator::free(HeapImageId image, uint64_t ptr, uint64_t ts) {
   im->pending[ptr].tombstones.push_back(ts);
 }
 
+void HeapAggregator::events(HeapImageId image, const HeapEvent* events, size_t count) {
+  ImageState* im = image_state(image);
+  if (im == nullptr || im->closed) return;
+  // The live map is the working set: ask for the entries a few events ahead so that their
+  // cache misses overlap with the work on the current ones.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < count && i < kAhead; ++i) im->live.prefetch(events[i].ptr);
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) im->live.prefetch(events[i + kAhead].ptr);
+    const HeapEvent& e = events[i];
+    if (e.is_alloc) alloc(image, e.ptr, e.size, e.stack, e.ts);
+    else free(image, e.ptr, e.ts);
+  }
+}
+
 void HeapAggregator::mmap(HeapImageId image, uint64_t addr, uint64_t len, uint32_t stack,
                           uint64_t ts) {
   ImageState* im = image_state(image);

@@ -81,6 +81,7 @@ class HeapAggregator final : public HeapEventSink {
   void alloc(HeapImageId image, uint64_t ptr, uint64_t size, uint32_t stack,
              uint64_t ts) override;
   void free(HeapImageId image, uint64_t ptr, uint64_t ts) override;
+  void events(HeapImageId image, const HeapEvent* events, size_t count) override;
   void mmap(HeapImageId image, uint64_t addr, uint64_t len, uint32_t stack,
             uint64_t ts) override;
   void munmap(HeapImageId image, uint64_t addr, uint64_t len, uint64_t ts) override;

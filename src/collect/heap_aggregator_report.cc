@@ -2,6 +2,7 @@
 // capture rows (per-stack counters of the stacks that changed, per-process totals, stack
 // frames the first time a stack appears, modules, and the unfreed blocks of processes
 // that ended); see heap_aggregator.h.
+#include <algorithm>
 #include <cmath>
 
 #include "collect/heap_aggregator_state.h"
@@ -11,14 +12,18 @@ namespace {
 
 int64_t rounded(double v) { return static_cast<int64_t>(std::llround(v)); }
 
+// How the stacks were obtained: "cfi" (rules from .eh_frame cached per return address,
+// frame pointers or not), "dwarf" (libgcc's unwinder, for frames such rules cannot
+// express) or "mixed", with the counts behind it.
 std::string describe_unwinder(const HeapSourceStats& s) {
-  uint64_t unwinds = s.fp_stacks + s.unwind_stacks;
+  uint64_t unwinds = s.cfi_stacks + s.dwarf_stacks;
   if (unwinds == 0) return s.cached_stacks ? "cached" : "none";
-  std::string kind = s.unwind_stacks == 0 ? "frame-pointer"
-                     : s.fp_stacks == 0   ? "libunwind"
-                                          : "mixed";
-  return kind + "; unwinds: frame-pointer " + std::to_string(s.fp_stacks) + ", libunwind " +
-         std::to_string(s.unwind_stacks) + ", truncated " + std::to_string(s.truncated_stacks) +
+  std::string kind = s.dwarf_stacks == 0 ? "cfi"
+                     : s.cfi_stacks == 0 ? "dwarf"
+                                         : "mixed";
+  return kind + "; unwinds: cached-cfi " + std::to_string(s.cfi_stacks) + ", dwarf " +
+         std::to_string(s.dwarf_stacks) + " (" + std::to_string(s.tail_reuses) +
+         " stopped at the previous walk's frames), truncated " + std::to_string(s.truncated_stacks) +
          "; reused from the validated cache " + std::to_string(s.cached_stacks);
 }
 
@@ -66,6 +71,8 @@ void HeapAggregator::report_process(ProcessState& p, int64_t t_ms, HeapReport* o
     for (size_t d = 0; d < pcs.size(); ++d)
       r.frames.push_back({0, stack, static_cast<int>(d), pcs[d]});
   };
+  // In stack order: the capture's (process, stack, time) index then grows by sweeps.
+  std::sort(p.dirty.begin(), p.dirty.end());
   for (uint32_t stack : p.dirty) {
     HeapStackCounters& c = p.counters[stack];
     c.dirty = false;

@@ -44,12 +44,22 @@ enum class HeapEndReason { kExit, kUnderscoreExit, kAbort, kAssert, kExec, kUnkn
 
 // Cumulative counters a source reports about itself.
 struct HeapSourceStats {
-  uint64_t fp_stacks = 0;
-  uint64_t unwind_stacks = 0;
+  uint64_t cfi_stacks = 0;
+  uint64_t dwarf_stacks = 0;
   uint64_t cached_stacks = 0;
   uint64_t truncated_stacks = 0;
+  uint64_t tail_reuses = 0;
   uint64_t lost_events = 0;
   uint64_t sample_set_full = 0;
+};
+
+// An allocation or a free, for sources that deliver them in batches.
+struct HeapEvent {
+  bool is_alloc = false;
+  uint32_t stack = 0;  // allocs
+  uint64_t ptr = 0;
+  uint64_t size = 0;   // allocs
+  uint64_t ts = 0;
 };
 
 class HeapEventSink {
@@ -63,6 +73,15 @@ class HeapEventSink {
   virtual void alloc(HeapImageId image, uint64_t ptr, uint64_t size, uint32_t stack,
                      uint64_t ts) = 0;
   virtual void free(HeapImageId image, uint64_t ptr, uint64_t ts) = 0;
+  // The same as alloc/free for each event in order; a sink may override it to overlap the
+  // memory accesses of consecutive events.
+  virtual void events(HeapImageId image, const HeapEvent* events, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      const HeapEvent& e = events[i];
+      if (e.is_alloc) alloc(image, e.ptr, e.size, e.stack, e.ts);
+      else free(image, e.ptr, e.ts);
+    }
+  }
   // Anonymous memory the program mapped itself (not the allocator's own mappings).
   virtual void mmap(HeapImageId image, uint64_t addr, uint64_t len, uint32_t stack,
                     uint64_t ts) = 0;

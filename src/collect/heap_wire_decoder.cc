@@ -126,10 +126,11 @@ HeapWireRouter::FeedResult HeapWireRouter::feed(ConnId conn, const uint8_t* msg,
       format::StatsMsg s;
       if (!read_struct(msg, len, &s)) return {Result::kClose, -1, "bad stats message"};
       HeapSourceStats st;
-      st.fp_stacks = s.fp_stacks;
-      st.unwind_stacks = s.unwind_stacks;
+      st.cfi_stacks = s.cfi_stacks;
+      st.dwarf_stacks = s.dwarf_stacks;
       st.cached_stacks = s.cached_stacks;
       st.truncated_stacks = s.truncated_stacks;
+      st.tail_reuses = s.tail_reuses;
       st.lost_events = s.lost_events;
       st.sample_set_full = s.sample_set_full;
       sink_->source_stats(image, st);
@@ -233,6 +234,13 @@ HeapWireRouter::FeedResult HeapWireRouter::events(HeapImageId image, const uint8
     return v;
   };
   using format::RecordKind;
+  // Allocs and frees go to the sink in batches (order kept); anything else flushes them.
+  HeapEvent batch[256];
+  size_t batched = 0;
+  auto flush = [&] {
+    if (batched) sink_->events(image, batch, batched);
+    batched = 0;
+  };
   size_t i = 0;
   while (i < words) {
     uint64_t w0 = word(i);
@@ -245,24 +253,29 @@ HeapWireRouter::FeedResult HeapWireRouter::events(HeapImageId image, const uint8
     uint64_t ptr = format::record_ptr(w0);
     switch (kind) {
       case RecordKind::kAlloc:
-        sink_->alloc(image, ptr, word(i + 1), format::ts_word_stack(tw), ts);
+        batch[batched++] = {true, format::ts_word_stack(tw), ptr, word(i + 1), ts};
         break;
       case RecordKind::kFree:
-        sink_->free(image, ptr, ts);
+        batch[batched++] = {false, 0, ptr, 0, ts};
         break;
       case RecordKind::kMmap:
+        flush();
         sink_->mmap(image, ptr, word(i + 1), format::ts_word_stack(tw), ts);
         break;
       case RecordKind::kMunmap:
+        flush();
         sink_->munmap(image, ptr, word(i + 1), ts);
         break;
       case RecordKind::kMremap:
+        flush();
         sink_->munmap(image, word(i + 2), word(i + 3), ts);
         sink_->mmap(image, ptr, word(i + 1), format::ts_word_stack(tw), ts);
         break;
     }
+    if (batched == sizeof(batch) / sizeof(batch[0])) flush();
     i += static_cast<size_t>(n);
   }
+  flush();
   return {};
 }
 

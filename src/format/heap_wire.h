@@ -29,6 +29,10 @@ inline constexpr const char* kEnvMode = "LEAKSCOPE_HEAP_MODE";  // "full" or "sa
 // The largest message either side sends or accepts (also the preload's buffer size).
 inline constexpr size_t kMaxMessageBytes = 64 * 1024;
 inline constexpr int kMaxStackDepth = 64;
+// Frames recorded per stack unless LEAKSCOPE_HEAP_DEPTH (1..64) says otherwise: deep
+// recursion above a call site then counts as one site, and a stack costs half the rows.
+inline constexpr int kDefaultStackDepth = 32;
+inline constexpr const char* kEnvDepth = "LEAKSCOPE_HEAP_DEPTH";
 
 enum class MsgType : uint16_t {
   kHello = 1,      // Hello
@@ -166,10 +170,11 @@ struct StatusMsg {
 
 struct StatsMsg {
   MsgHeader header;
-  uint64_t fp_stacks;        // stacks unwound by frame pointers only
-  uint64_t unwind_stacks;    // stacks that needed libunwind for some frames
+  uint64_t cfi_stacks;       // stacks unwound with cached CFI rules only
+  uint64_t dwarf_stacks;     // stacks unwound by DWARF CFI (a frame without a frame pointer)
   uint64_t cached_stacks;    // stacks reused from the per-thread validated cache
   uint64_t truncated_stacks; // stacks cut short (no unwinder for a frame, depth limit)
+  uint64_t tail_reuses;      // CFI walks that stopped at a frame of the previous walk
   uint64_t lost_events;      // events dropped (collector gone or too slow)
   uint64_t sample_set_full;  // sampled mode: allocations not sampled, pointer set full
 };

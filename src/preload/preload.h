@@ -33,6 +33,7 @@ struct Globals {
   uint64_t start_ticks = 0;
   uint64_t image_nonce = 0;
   uint64_t sample_interval = 0;  // 0: full tracking
+  int stack_depth = format::kDefaultStackDepth;
   bool use_tsc = false;
   bool unwinder_loaded = false;
   std::atomic<bool> final_flush{false};  // after our destructor: send every event at once
@@ -149,7 +150,8 @@ struct alignas(64) Slot {
   int64_t bytes_until_sample = 0;
   uint64_t rng = 0;
   // How stacks were obtained (summed over slots for StatsMsg).
-  uint64_t fp_stacks = 0, unwind_stacks = 0, cached_stacks = 0, truncated_stacks = 0;
+  uint64_t cfi_stacks = 0, dwarf_stacks = 0, cached_stacks = 0, truncated_stacks = 0;
+  uint64_t tail_reuses = 0;
 };
 inline constexpr uint32_t kBufferWords =
     static_cast<uint32_t>((format::kMaxMessageBytes - sizeof(format::MsgHeader)) / 8);
@@ -186,10 +188,21 @@ void flush_locked(Slot* s);       // the caller holds the slot (owner or stealer
 void flush_all_slots();           // every slot (exit, exec, abort)
 void lock_all_slots_for_fork();   // prepare: flush and hold every slot
 void unlock_all_slots_after_fork(bool child);
-// Sums the per-slot unwinder counters: fp, unwind, cached, truncated.
-void sum_slot_stats(uint64_t out[4]);
+// Sums the per-slot unwinder counters: cfi, dwarf, cached, truncated, tail reuses.
+void sum_slot_stats(uint64_t out[5]);
 void buffers_init();              // thread-exit key, membarrier registration
 bool start_flusher();
+
+// ---- preload_cfi.cc: cached CFI unwinding rules.
+struct CfiRule {
+  enum Status : uint8_t { kUnknown = 0, kOk = 1, kUnsupported = 2, kOutermost = 3 };
+  Status status = kUnknown;
+  bool cfa_from_rbp = false;  // CFA = (rbp or rsp) + cfa_offset
+  int32_t cfa_offset = 0;
+  int32_t rbp_offset = 0;     // 0: rbp unchanged in the caller; else saved at CFA + offset
+};
+// The rule that unwinds the frame of the function a return address points into.
+CfiRule compute_cfi_rule(uintptr_t return_address);
 
 // ---- preload_unwind.cc: call stacks.
 // Interned id of the current call stack. pc0 is the hook's return address, frame its
@@ -199,6 +212,15 @@ void unwind_load_unwinder();  // constructor: dlopen libgcc_s (RTLD_LOCAL) for D
 void unwind_after_fork_child();
 
 // ---- preload_sampler.cc: Poisson sampling by bytes.
+// The sampled mode's fast path: true when this allocation is certainly not sampled (the
+// thread's count stays positive); false leaves the decision to sample_allocation.
+inline bool sample_skips(Slot* s, size_t size) {
+  if (LS_UNLIKELY(s->rng == 0) || size >= g.sample_interval) return false;
+  int64_t left = s->bytes_until_sample - static_cast<int64_t>(size);
+  if (LS_UNLIKELY(left <= 0)) return false;
+  s->bytes_until_sample = left;
+  return true;
+}
 // True when this allocation is recorded; sampled pointers are remembered so that frees of
 // unsampled blocks cost one probe.
 bool sample_allocation(Slot* s, size_t size, void* ptr);
@@ -252,7 +274,7 @@ struct GuardScope {
 // ---- preload_hooks.cc: recording entry points shared by the exported functions.
 // Each runs with the slot's guard raised; `s` comes from hook_slot().
 void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame);
-void record_free(Slot* s, void* p);
+void record_free(Slot* s, void* p);  // in sampled mode, p was found in the sampled set
 // old_p was freed at free_ts (recorded if old_recorded) and new_p (may be null) allocated.
 void record_realloc(Slot* s, void* old_p, bool old_recorded, void* new_p, size_t size,
                     uint64_t free_ts, uintptr_t pc0, void* frame);

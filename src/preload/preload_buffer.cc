@@ -272,14 +272,15 @@ void flush_locked(Slot* s) {
   s->events = 0;
 }
 
-void sum_slot_stats(uint64_t out[4]) {
-  out[0] = out[1] = out[2] = out[3] = 0;
+void sum_slot_stats(uint64_t out[5]) {
+  out[0] = out[1] = out[2] = out[3] = out[4] = 0;
   if (!g_slots) return;
   for_each_slot([&](const Slot* s) {
-    out[0] += __atomic_load_n(&s->fp_stacks, __ATOMIC_RELAXED);
-    out[1] += __atomic_load_n(&s->unwind_stacks, __ATOMIC_RELAXED);
+    out[0] += __atomic_load_n(&s->cfi_stacks, __ATOMIC_RELAXED);
+    out[1] += __atomic_load_n(&s->dwarf_stacks, __ATOMIC_RELAXED);
     out[2] += __atomic_load_n(&s->cached_stacks, __ATOMIC_RELAXED);
     out[3] += __atomic_load_n(&s->truncated_stacks, __ATOMIC_RELAXED);
+    out[4] += __atomic_load_n(&s->tail_reuses, __ATOMIC_RELAXED);
   });
 }
 
@@ -308,7 +309,8 @@ void unlock_all_slots_after_fork(bool child) {
     for_each_slot([&](Slot* s) {
       s->used = 0;
       s->events = 0;
-      s->fp_stacks = s->unwind_stacks = s->cached_stacks = s->truncated_stacks = 0;
+      s->cfi_stacks = s->dwarf_stacks = s->cached_stacks = s->truncated_stacks = 0;
+      s->tail_reuses = 0;
       if (s != shared_slot()) {
         s->owner.store(s == own ? tid : 0);
         s->exclusive = !g_membarrier;

@@ -66,7 +66,6 @@ void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame) {
 }
 
 void record_free(Slot* s, void* p) {
-  if (g.sample_interval != 0 && !sample_forget(p)) return;
   SlotGuard guard(s);
   uint64_t w[1] = {format::record_head(format::RecordKind::kFree, reinterpret_cast<uintptr_t>(p))};
   enter_slot(s);
@@ -99,6 +98,29 @@ using namespace leakscope::preload;
 #define LS_PC0 reinterpret_cast<uintptr_t>(__builtin_return_address(0))
 #define LS_FRAME __builtin_frame_address(0)
 
+namespace {
+
+// Records an allocation made by the hook whose caller is pc0; in sampled mode the common
+// case (not sampled) stays inline.
+__attribute__((always_inline)) inline void on_alloc(void* p, size_t size, uintptr_t pc0,
+                                                    void* frame) {
+  if (LS_UNLIKELY(p == nullptr)) return;
+  Slot* s = hook_slot();
+  if (s == nullptr) return;
+  if (g.sample_interval != 0 && sample_skips(s, size)) return;
+  record_alloc(s, p, size, pc0, frame);
+}
+
+// Before the real free: in sampled mode only blocks in the sampled set are recorded.
+__attribute__((always_inline)) inline void on_free(void* p) {
+  if (g.sample_interval != 0) {
+    if (LS_LIKELY(!sample_forget(p))) return;
+  }
+  if (Slot* s = hook_slot()) record_free(s, p);
+}
+
+}  // namespace
+
 // ---- the malloc family
 
 LS_EXPORT void* malloc(size_t n) {
@@ -106,8 +128,7 @@ LS_EXPORT void* malloc(size_t n) {
     if (void* p = early_alloc(n, 16)) return p;
   }
   void* p = real.malloc(n);
-  if (LS_LIKELY(p != nullptr))
-    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -117,7 +138,7 @@ LS_EXPORT void free(void* p) {
     if (is_bootstrap(p)) return;  // the bootstrap pool is never returned
     if (!resolve_now()) return;   // inside dlsym: leave it (cannot happen with glibc)
   }
-  if (Slot* s = hook_slot()) record_free(s, p);
+  on_free(p);
   real.free(p);
 }
 
@@ -128,8 +149,7 @@ LS_EXPORT void* calloc(size_t n, size_t size) {
     if (void* p = early_alloc(bytes, 16)) return memset(p, 0, bytes);
   }
   void* p = real.calloc(n, size);
-  if (LS_LIKELY(p != nullptr))
-    if (Slot* s = hook_slot()) record_alloc(s, p, n * size, LS_PC0, LS_FRAME);
+  on_alloc(p, n * size, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -148,13 +168,13 @@ LS_EXPORT void* realloc(void* p, size_t n) {
   if (s == nullptr) return real.realloc(p, n);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, n);
-    if (q) record_alloc(s, q, n, LS_PC0, LS_FRAME);
+    on_alloc(q, n, LS_PC0, LS_FRAME);
     return q;
   }
   // In sampled mode the old pointer leaves the set before the real call: once it is
   // freed another thread may get (and sample) the same address.
   bool old_recorded = g.sample_interval == 0 || sample_forget(p);
-  uint64_t free_ts = now_ts();
+  uint64_t free_ts = old_recorded ? now_ts() : 0;
   void* q = real.realloc(p, n);
   if (q == nullptr && n != 0) {  // failed: p is untouched
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
@@ -174,11 +194,11 @@ LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
   if (s == nullptr) return realloc(p, bytes);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, bytes);
-    if (q) record_alloc(s, q, bytes, LS_PC0, LS_FRAME);
+    on_alloc(q, bytes, LS_PC0, LS_FRAME);
     return q;
   }
   bool old_recorded = g.sample_interval == 0 || sample_forget(p);
-  uint64_t free_ts = now_ts();
+  uint64_t free_ts = old_recorded ? now_ts() : 0;
   void* q = real.realloc(p, bytes);
   if (q == nullptr && bytes != 0) {
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
@@ -196,8 +216,7 @@ LS_EXPORT int posix_memalign(void** out, size_t align, size_t n) {
     }
   }
   int r = real.posix_memalign(out, align, n);
-  if (r == 0)
-    if (Slot* s = hook_slot()) record_alloc(s, *out, n, LS_PC0, LS_FRAME);
+  if (r == 0) on_alloc(*out, n, LS_PC0, LS_FRAME);
   return r;
 }
 
@@ -207,8 +226,7 @@ LS_EXPORT void* aligned_alloc(size_t align, size_t n) {
     if (real.aligned_alloc == nullptr) return nullptr;
   }
   void* p = real.aligned_alloc(align, n);
-  if (p != nullptr)
-    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -218,8 +236,7 @@ LS_EXPORT void* memalign(size_t align, size_t n) {
     if (real.memalign == nullptr) return nullptr;
   }
   void* p = real.memalign(align, n);
-  if (p != nullptr)
-    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -229,8 +246,7 @@ LS_EXPORT void* valloc(size_t n) {
     if (real.valloc == nullptr) return nullptr;
   }
   void* p = real.valloc(n);
-  if (p != nullptr)
-    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -243,8 +259,7 @@ LS_EXPORT void* pvalloc(size_t n) {
   // pvalloc rounds the size up to whole pages, and the program owns all of them.
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   size_t rounded = n == 0 ? page : (n + page - 1) & ~(page - 1);
-  if (p != nullptr)
-    if (Slot* s = hook_slot()) record_alloc(s, p, rounded, LS_PC0, LS_FRAME);
+  on_alloc(p, rounded, LS_PC0, LS_FRAME);
   return p;
 }
 
@@ -279,7 +294,7 @@ inline void* aligned_new_alloc(size_t n, size_t align) {
 inline void release(void* p) {
   if (p == nullptr) return;
   if (LS_UNLIKELY(is_bootstrap(p))) return;
-  if (Slot* s = hook_slot()) record_free(s, p);
+  on_free(p);
   real.free(p);
 }
 
@@ -300,7 +315,7 @@ void* (*g_new_array_aligned_nothrow)(size_t, std::align_val_t, const std::nothro
   LS_EXPORT void* name {                                              \
     void* p = alloc_expr;                                             \
     if (LS_UNLIKELY(p == nullptr)) return fallback_expr;              \
-    if (Slot* s = hook_slot()) record_alloc(s, p, n, LS_PC0, LS_FRAME); \
+    on_alloc(p, n, LS_PC0, LS_FRAME);                                 \
     return p;                                                         \
   }
 

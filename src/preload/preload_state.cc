@@ -290,12 +290,13 @@ void send_stats() {
   format::StatsMsg m = {};
   m.header.type = static_cast<uint16_t>(format::MsgType::kStats);
   m.header.bytes = sizeof(m);
-  uint64_t counts[4];
+  uint64_t counts[5];
   sum_slot_stats(counts);
-  m.fp_stacks = counts[0];
-  m.unwind_stacks = counts[1];
+  m.cfi_stacks = counts[0];
+  m.dwarf_stacks = counts[1];
   m.cached_stacks = counts[2];
   m.truncated_stacks = counts[3];
+  m.tail_reuses = counts[4];
   m.lost_events = g.lost_events.load(std::memory_order_relaxed);
   m.sample_set_full = g.sample_set_full.load(std::memory_order_relaxed);
   send_message(&m, sizeof(m), nullptr, 0, 0);
@@ -328,6 +329,11 @@ void ensure_init() {
     return;
   }
   g.use_tsc = clocksource_is_tsc();
+  uint64_t depth = 0;
+  const char* depth_text = ::getenv(format::kEnvDepth);
+  if (depth_text && parse_u64_text(depth_text, &depth) && depth >= 1 &&
+      depth <= static_cast<uint64_t>(format::kMaxStackDepth))
+    g.stack_depth = static_cast<int>(depth);
   Dl_info self = {};
   if (::dladdr(reinterpret_cast<void*>(&ensure_init), &self) && self.dli_fname)
     str_copy(g.library_path, sizeof(g.library_path), self.dli_fname);

@@ -3,15 +3,20 @@
 //      re-validated by reading each cached return-address slot on the live stack (same
 //      slots holding the same values means the same chain of live frames), so most
 //      allocations cost a few loads and reuse the interned id;
-//   2. on a miss, frame-pointer walking while every frame's function has the standard
-//      `push %rbp; mov %rsp,%rbp` prologue (checked once per return address, cached
-//      process-wide); at the first frame without one, the whole stack is unwound with the
-//      DWARF CFI unwinder of libgcc (_Unwind_Backtrace, dlopen'd RTLD_LOCAL). libunwind is
-//      not used: it has thread-local storage, and loading any library with a TLS segment
-//      makes glibc allocate a larger DTV for every later thread, which the program would
-//      then be seen to allocate (libgcc_s has none);
-//   3. the pcs are interned process-wide (hash -> id); a new stack's definition is sent
-//      before its id is published, so the collector always knows an id before its use.
+//   2. on a miss, cached CFI unwinding (preload_cfi.cc): per return address, the rule from
+//      .eh_frame that takes its frame to the caller, computed once and kept process-wide, so
+//      a frame costs a table lookup and two loads whether or not the code keeps frame
+//      pointers; and the walk stops as soon as it reaches a frame of the thread's previous
+//      walk (same pc, stack pointer and rbp: the same live invocation) whose outer
+//      return-address slots still hold the same values — deep stacks mostly change at the
+//      top, so only the new frames are unwound;
+//   3. when a frame's rule cannot be expressed that way (signal frames, CFA expressions),
+//      the whole stack is unwound by libgcc's DWARF unwinder (_Unwind_Backtrace, dlopen'd
+//      RTLD_LOCAL). libunwind is not used: it has thread-local storage, and loading any
+//      library with a TLS segment makes glibc allocate a larger DTV for every later
+//      thread, which the program would then be seen to allocate (libgcc_s has none).
+// The pcs are interned process-wide (hash -> id); a new stack's definition is sent before
+// its id is published, so the collector always knows an id before its use.
 #include <dlfcn.h>
 #include <unwind.h>
 
@@ -31,6 +36,22 @@ struct UnwindCache {
     uint64_t pcs[format::kMaxStackDepth];
   };
   Entry e[kEntries];
+  // Recently interned stacks of this thread (hash -> id): most walks end in a stack seen
+  // before, and this stays in the core's cache where the process-wide table does not.
+  static constexpr int kInterned = 1024;
+  struct Interned {
+    uint64_t hash;
+    uint32_t id;
+  } interned[kInterned];
+  // The thread's last CFI walk, for reusing its outer frames.
+  struct LastWalk {
+    int n = 0;
+    bool truncated = false;  // it stopped at the depth limit, not at the stack's end
+    uint64_t pcs[format::kMaxStackDepth];
+    uintptr_t sp[format::kMaxStackDepth];    // stack pointer in frame k at its call
+    uintptr_t fp[format::kMaxStackDepth];    // rbp in frame k at its call
+    uintptr_t slot[format::kMaxStackDepth];  // where pcs[k] is stored (k >= 1)
+  } last;
 };
 
 namespace {
@@ -42,15 +63,18 @@ struct GccUnwinder {
   _Unwind_Reason_Code (*backtrace)(_Unwind_Trace_Fn, void*);
   _Unwind_Ptr (*get_ip_info)(struct _Unwind_Context*, int*);
   _Unwind_Word (*get_cfa)(struct _Unwind_Context*);
-  void* (*find_enclosing_function)(void*);
 };
 GccUnwinder g_gcc;
 std::atomic<bool> g_unwinder_ready{false};
 
-// ---- return address -> "its function keeps a frame pointer" (process-wide, insert-only).
-enum FrameKind : uint64_t { kUnknown = 0, kFramePointer = 1, kNoFramePointer = 2 };
-constexpr size_t kKindEntries = 1 << 16;
-std::atomic<uint64_t>* g_kinds = nullptr;
+// ---- return address -> CfiRule (process-wide, insert-only).
+constexpr size_t kRuleEntries = 1 << 15;
+constexpr uint64_t kPendingKey = uint64_t{1} << 63;
+struct RuleEntry {
+  std::atomic<uint64_t> key;    // return address, | kPendingKey while being written
+  std::atomic<uint64_t> value;  // packed CfiRule
+};
+RuleEntry* g_rules = nullptr;
 
 inline uint64_t mix(uint64_t x) {
   x ^= x >> 33;
@@ -59,37 +83,48 @@ inline uint64_t mix(uint64_t x) {
   return x;
 }
 
-bool has_frame_pointer_prologue(uintptr_t start) {
-  auto p = reinterpret_cast<const uint8_t*>(start);
-  if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa) p += 4;  // endbr64
-  return p[0] == 0x55 && p[1] == 0x48 && p[2] == 0x89 && p[3] == 0xe5;  // push rbp; mov rsp,rbp
+uint64_t pack(const CfiRule& r) {
+  return uint64_t{r.status} | (uint64_t{r.cfa_from_rbp} << 2) |
+         (uint64_t{static_cast<uint32_t>(r.cfa_offset)} << 3) |
+         (uint64_t{static_cast<uint32_t>(r.rbp_offset)} << 32);
 }
 
-LS_NOINLINE uint64_t classify_slow(uintptr_t pc) {
-  if (!g_unwinder_ready.load(std::memory_order_acquire)) return kUnknown;
-  // The function's start from its FDE (libgcc looks up pc - 1: inside the call).
-  void* start = g_gcc.find_enclosing_function(reinterpret_cast<void*>(pc));
-  if (start == nullptr) return kNoFramePointer;
-  return has_frame_pointer_prologue(reinterpret_cast<uintptr_t>(start)) ? kFramePointer
-                                                                          : kNoFramePointer;
+CfiRule unpack(uint64_t v) {
+  CfiRule r;
+  r.status = static_cast<CfiRule::Status>(v & 3);
+  r.cfa_from_rbp = (v >> 2) & 1;
+  r.cfa_offset = static_cast<int32_t>((v >> 3) & 0x1fffffff);
+  r.rbp_offset = static_cast<int32_t>(static_cast<uint32_t>(v >> 32));
+  return r;
 }
 
-uint64_t frame_kind(uintptr_t pc) {
-  if (LS_UNLIKELY(g_kinds == nullptr)) return classify_slow(pc);
-  size_t i = mix(pc) & (kKindEntries - 1);
-  for (int probe = 0; probe < 8; ++probe, i = (i + 1) & (kKindEntries - 1)) {
-    uint64_t v = g_kinds[i].load(std::memory_order_relaxed);
-    if (v == 0) {
-      uint64_t kind = classify_slow(pc);
-      if (kind != kUnknown) {
-        uint64_t expected = 0;
-        g_kinds[i].compare_exchange_strong(expected, (uint64_t{pc} << 2) | kind);
-      }
-      return kind;
-    }
-    if ((v >> 2) == pc) return v & 3;
+CfiRule rule_for(uintptr_t pc) {
+  RuleEntry* table = __atomic_load_n(&g_rules, __ATOMIC_ACQUIRE);
+  if (LS_UNLIKELY(table == nullptr)) {
+    auto* fresh = static_cast<RuleEntry*>(map_pages(sizeof(RuleEntry) * kRuleEntries));
+    RuleEntry* expected = nullptr;
+    if (fresh && !__atomic_compare_exchange_n(&g_rules, &expected, fresh, false, __ATOMIC_ACQ_REL,
+                                              __ATOMIC_ACQUIRE))
+      unmap_pages(fresh, sizeof(RuleEntry) * kRuleEntries);
+    table = __atomic_load_n(&g_rules, __ATOMIC_ACQUIRE);
+    if (table == nullptr) return compute_cfi_rule(pc);
   }
-  return classify_slow(pc);
+  size_t i = mix(pc) & (kRuleEntries - 1);
+  for (int probe = 0; probe < 16; ++probe, i = (i + 1) & (kRuleEntries - 1)) {
+    uint64_t k = table[i].key.load(std::memory_order_acquire);
+    if (k == pc) return unpack(table[i].value.load(std::memory_order_relaxed));
+    if (k == 0) {
+      CfiRule r = compute_cfi_rule(pc);
+      if (r.status == CfiRule::kUnknown) return r;
+      uint64_t expected = 0;
+      if (table[i].key.compare_exchange_strong(expected, pc | kPendingKey)) {
+        table[i].value.store(pack(r), std::memory_order_relaxed);
+        table[i].key.store(pc, std::memory_order_release);
+      }
+      return r;
+    }
+  }
+  return compute_cfi_rule(pc);  // crowded neighbourhood: not cached
 }
 
 // ---- stack interning (process-wide, insert-only; reset in a fork child).
@@ -98,7 +133,7 @@ struct InternEntry {
   std::atomic<uint32_t> id;
   uint32_t pad;
 };
-constexpr size_t kInternEntries = 1 << 20;
+constexpr size_t kInternEntries = 1 << 19;
 std::atomic<InternEntry*> g_intern{nullptr};
 std::atomic<uint32_t> g_next_stack_id{1};
 
@@ -129,10 +164,9 @@ bool send_stack_def(uint32_t id, const uint64_t* pcs, int n) {
   return send_message(&d, sizeof(d), pcs, static_cast<size_t>(n) * 8, 0);
 }
 
-uint32_t intern(const uint64_t* pcs, int n) {
+uint32_t intern(uint64_t h, const uint64_t* pcs, int n) {
   InternEntry* t = intern_table();
   if (t == nullptr) return 0;
-  uint64_t h = hash_pcs(pcs, n);
   size_t i = h & (kInternEntries - 1);
   for (int probe = 0; probe < 64; ++probe, i = (i + 1) & (kInternEntries - 1)) {
     InternEntry& e = t[i];
@@ -167,14 +201,19 @@ uint32_t intern(const uint64_t* pcs, int n) {
 struct Walk {
   uint64_t pcs[kMaxDepth];
   uint32_t off[kMaxDepth];
+  uintptr_t sp[kMaxDepth];    // CFI walks: per frame, for the next walk to reuse
+  uintptr_t fp[kMaxDepth];
   int n = 0;
+  bool reused_tail = false;
   bool cacheable = true;
   bool used_dwarf = false;
-  bool truncated = false;
+  bool truncated = false;   // cut at the depth limit (deterministic: cacheable)
+  bool incomplete = false;  // a frame could not be unwound at all
 };
 
 // Records pcs[n] found in the slot at `slot` (an address on the stack).
 inline bool push_frame(Walk* w, uintptr_t sp0, const Slot* s, uint64_t pc, uintptr_t slot) {
+  if (w->n >= g.stack_depth) return false;
   w->pcs[w->n] = pc;
   if (slot < sp0 || slot + 8 > s->stack_high || slot - sp0 > 0xffffffffULL) {
     w->cacheable = false;
@@ -182,38 +221,35 @@ inline bool push_frame(Walk* w, uintptr_t sp0, const Slot* s, uint64_t pc, uintp
   } else {
     w->off[w->n] = static_cast<uint32_t>(slot - sp0);
   }
-  return ++w->n < kMaxDepth;
+  return ++w->n < g.stack_depth;
 }
 
 struct DwarfWalk {
   Walk* w;
   const Slot* s;
   uintptr_t pc0, sp0;
-  uintptr_t prev_cfa = 0;
   bool started = false;
 };
 
+// libgcc's _Unwind_GetCFA(frame) is the frame's stack pointer at its call (the CFA of the
+// frame it called), so the return address into a frame sits just below it.
 _Unwind_Reason_Code dwarf_frame(struct _Unwind_Context* ctx, void* arg) {
   auto* d = static_cast<DwarfWalk*>(arg);
   int before_insn = 0;
   uintptr_t ip = g_gcc.get_ip_info(ctx, &before_insn);
-  uintptr_t cfa = g_gcc.get_cfa(ctx);
+  uintptr_t sp = g_gcc.get_cfa(ctx);
   if (!d->started) {
     // Our own frames come first; frame 0 is the hook's caller (pcs[0] already).
-    if (ip == d->pc0 && cfa > d->sp0) {
-      d->started = true;
-      d->prev_cfa = cfa;
-    }
+    if (ip == d->pc0 && sp == d->sp0) d->started = true;
     return _URC_NO_REASON;
   }
   if (ip == 0) return _URC_END_OF_STACK;
   // A signal frame's pc comes from the saved context, not from a return-address slot.
   if (before_insn) d->w->cacheable = false;
-  if (!push_frame(d->w, d->sp0, d->s, ip, d->prev_cfa - 8)) {
+  if (!push_frame(d->w, d->sp0, d->s, ip, sp - 8)) {
     d->w->truncated = true;
     return _URC_END_OF_STACK;
   }
-  d->prev_cfa = cfa;
   return _URC_NO_REASON;
 }
 
@@ -222,47 +258,107 @@ void walk_with_dwarf(Walk* w, const Slot* s, uintptr_t pc0, uintptr_t sp0) {
   w->n = 1;
   w->cacheable = s->stack_high != 0;
   w->truncated = false;
+  w->incomplete = false;
   w->used_dwarf = true;
   DwarfWalk d{w, s, pc0, sp0};
   g_gcc.backtrace(dwarf_frame, &d);
-  if (!d.started) w->truncated = true;
+  if (!d.started) w->incomplete = true;
 }
 
-void walk_stack(Walk* w, const Slot* s, uintptr_t pc0, void* frame) {
+// The previous walk's frames after k, if frame k is the current frame (pc, sp, fp) and
+// every outer return-address slot still holds what it held then.
+bool reuse_tail(Walk* w, const Slot* s, uintptr_t sp0, const UnwindCache::LastWalk& last, int k) {
+  for (int m = k + 1; m < last.n; ++m) {
+    uintptr_t slot = last.slot[m];
+    if (slot < sp0 || slot + 8 > s->stack_high || *reinterpret_cast<const uint64_t*>(slot) != last.pcs[m])
+      return false;
+  }
+  for (int m = k + 1; m < last.n; ++m) {
+    w->sp[w->n] = last.sp[m];
+    w->fp[w->n] = last.fp[m];
+    if (!push_frame(w, sp0, s, last.pcs[m], last.slot[m])) {
+      w->truncated = true;
+      break;
+    }
+  }
+  w->reused_tail = true;
+  return true;
+}
+
+void walk_stack(Walk* w, const Slot* s, uintptr_t pc0, void* frame,
+                const UnwindCache::LastWalk* last) {
   auto hook_fp = static_cast<uintptr_t*>(frame);
   uintptr_t sp0 = reinterpret_cast<uintptr_t>(hook_fp + 2);  // the caller's sp after return
   w->pcs[0] = pc0;
   w->off[0] = 0;
   w->n = 1;
   bool stack_known = s->stack_high != 0 && sp0 >= s->stack_low && sp0 < s->stack_high;
-  if (!stack_known) w->cacheable = false;
+  if (!stack_known) {
+    // A stack we have no bounds for (sigaltstack, a coroutine): only libgcc may walk it.
+    if (g_unwinder_ready.load(std::memory_order_acquire)) walk_with_dwarf(w, s, pc0, sp0);
+    else w->incomplete = true;
+    w->cacheable = false;
+    return;
+  }
   uintptr_t pc = pc0, sp = sp0, fp = hook_fp[0];
-  while (w->n < kMaxDepth) {
-    uint64_t kind = stack_known ? frame_kind(pc) : kNoFramePointer;
-    if (kind == kNoFramePointer) {
+  int k = 0;  // position in the last walk (both walks go up the stack)
+  w->sp[0] = sp;
+  w->fp[0] = fp;
+  while (w->n < g.stack_depth) {
+    if (last != nullptr) {
+      while (k < last->n && last->sp[k] < sp) ++k;
+      if (k < last->n && last->sp[k] == sp && last->pcs[k] == pc && last->fp[k] == fp &&
+          reuse_tail(w, s, sp0, *last, k)) {
+        // The last walk ended at the depth limit; this one has room for more frames.
+        if (!last->truncated || w->truncated || w->n >= g.stack_depth) return;
+        pc = w->pcs[w->n - 1];
+        sp = w->sp[w->n - 1];
+        fp = w->fp[w->n - 1];
+        last = nullptr;
+      }
+    }
+    CfiRule r = rule_for(pc);
+    if (r.status == CfiRule::kOutermost) return;  // the stack's first frame: complete
+    if (r.status != CfiRule::kOk) {
       if (g_unwinder_ready.load(std::memory_order_acquire)) walk_with_dwarf(w, s, pc0, sp0);
-      else w->truncated = true;
+      else w->incomplete = true;
       return;
     }
-    if (kind == kUnknown) {  // before our constructor loaded the DWARF unwinder
+    uintptr_t cfa = (r.cfa_from_rbp ? fp : sp) + static_cast<uintptr_t>(static_cast<int64_t>(r.cfa_offset));
+    // Every read stays on this thread's stack, above the frames already walked.
+    if (cfa <= sp || cfa - 8 < s->stack_low || cfa > s->stack_high || (cfa & 7) != 0) return;
+    uintptr_t ra = reinterpret_cast<const uintptr_t*>(cfa)[-1];
+    if (r.rbp_offset != 0) {
+      uintptr_t at = cfa + static_cast<uintptr_t>(static_cast<int64_t>(r.rbp_offset));
+      if (at < sp || at + 8 > s->stack_high) return;
+      fp = *reinterpret_cast<const uintptr_t*>(at);
+    }
+    if (ra < 4096) return;
+    w->sp[w->n] = cfa;  // the caller's frame, for a later walk to continue from
+    w->fp[w->n] = fp;
+    if (!push_frame(w, sp0, s, ra, cfa - 8)) {
       w->truncated = true;
-      w->cacheable = false;
       return;
     }
-    // The function at pc keeps its frame in rbp: [fp] = caller's rbp, [fp+8] = return address.
-    if (fp < sp || fp + 16 > s->stack_high || (fp & 7) != 0) return;  // end of the chain
-    auto f = reinterpret_cast<const uintptr_t*>(fp);
-    uintptr_t next_pc = f[1];
-    if (next_pc < 4096) return;
-    if (!push_frame(w, sp0, s, next_pc, fp + 8)) {
-      w->truncated = true;
-      return;
-    }
-    pc = next_pc;
-    sp = fp + 16;
-    fp = f[0];
+    pc = ra;
+    sp = cfa;
   }
   w->truncated = true;
+}
+
+void remember_walk(UnwindCache::LastWalk* last, const Walk& w, uintptr_t sp0) {
+  if (w.used_dwarf || !w.cacheable) {
+    last->n = 0;
+    return;
+  }
+  last->n = w.n;
+  last->truncated = w.truncated;
+  for (int k = 0; k < w.n; ++k) {
+    last->pcs[k] = w.pcs[k];
+    last->sp[k] = w.sp[k];
+    last->fp[k] = w.fp[k];
+    last->slot[k] = sp0 + w.off[k];
+  }
 }
 
 }  // namespace
@@ -288,12 +384,22 @@ uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame) {
     }
   }
   Walk w;
-  walk_stack(&w, s, pc0, frame);
-  uint32_t id = intern(w.pcs, w.n);
-  if (w.used_dwarf) ++s->unwind_stacks;
-  else ++s->fp_stacks;
-  if (w.truncated) ++s->truncated_stacks;
-  if (e != nullptr && w.cacheable && !w.truncated && id != 0) {
+  walk_stack(&w, s, pc0, frame, c != nullptr && c->last.n > 0 ? &c->last : nullptr);
+  if (c != nullptr) remember_walk(&c->last, w, sp0);
+  uint64_t h = hash_pcs(w.pcs, w.n);
+  uint32_t id;
+  UnwindCache::Interned* known = c != nullptr ? &c->interned[h & (UnwindCache::kInterned - 1)] : nullptr;
+  if (known != nullptr && known->hash == h) {
+    id = known->id;
+  } else {
+    id = intern(h, w.pcs, w.n);
+    if (known != nullptr && id != 0) *known = {h, id};
+  }
+  if (w.used_dwarf) ++s->dwarf_stacks;
+  else ++s->cfi_stacks;
+  if (w.truncated || w.incomplete) ++s->truncated_stacks;
+  if (w.reused_tail) ++s->tail_reuses;
+  if (e != nullptr && w.cacheable && !w.incomplete && id != 0) {
     uint32_t max_off = 0;
     for (int k = 1; k < w.n; ++k) max_off = w.off[k] > max_off ? w.off[k] : max_off;
     e->pc0 = pc0;
@@ -310,18 +416,14 @@ uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame) {
 }
 
 void unwind_load_unwinder() {
-  if (g_kinds == nullptr)
-    g_kinds = static_cast<std::atomic<uint64_t>*>(map_pages(sizeof(uint64_t) * kKindEntries));
   void* h = ::dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
   GccUnwinder u = {};
   if (h != nullptr) {
     u.backtrace = reinterpret_cast<decltype(u.backtrace)>(::dlsym(h, "_Unwind_Backtrace"));
     u.get_ip_info = reinterpret_cast<decltype(u.get_ip_info)>(::dlsym(h, "_Unwind_GetIPInfo"));
     u.get_cfa = reinterpret_cast<decltype(u.get_cfa)>(::dlsym(h, "_Unwind_GetCFA"));
-    u.find_enclosing_function = reinterpret_cast<decltype(u.find_enclosing_function)>(
-        ::dlsym(h, "_Unwind_FindEnclosingFunction"));
   }
-  if (!u.backtrace || !u.get_ip_info || !u.get_cfa || !u.find_enclosing_function) {
+  if (!u.backtrace || !u.get_ip_info || !u.get_cfa) {
     send_status(format::HeapStatus::kTracking,
                 "libgcc_s.so.1 (the DWARF unwinder) not found: stacks stop at the first frame "
                 "without a frame pointer");

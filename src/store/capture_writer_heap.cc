@@ -3,17 +3,36 @@
 #include "store/capture_writer.h"
 
 namespace leakscope::store {
+namespace {
+
+constexpr int kHeapBatchRows = 16;
+
+// "INSERT OR REPLACE INTO t(cols) VALUES (?,..),(?,..),..." for `rows` rows.
+std::string batch_insert(const std::string& head, int columns, int rows) {
+  std::string group = "(";
+  for (int c = 0; c < columns; ++c) group += c ? ",?" : "?";
+  group += ")";
+  std::string sql = head + " VALUES ";
+  for (int r = 0; r < rows; ++r) sql += (r ? "," : "") + group;
+  return sql;
+}
+
+}  // namespace
 
 Status CaptureWriter::prepare_heap_statements() {
   ASSIGN_OR_RETURN(insert_heap_process_, db_.prepare(
       "INSERT OR REPLACE INTO heap_process(process_id, mode, sample_interval, unwinder, status,"
       " events, lost_events) VALUES (?,?,?,?,?,?,?)"));
-  ASSIGN_OR_RETURN(insert_heap_frame_, db_.prepare(
-      "INSERT OR REPLACE INTO heap_stack(process_id, stack_id, depth, pc) VALUES (?,?,?,?)"));
-  ASSIGN_OR_RETURN(insert_heap_site_sample_, db_.prepare(
-      "INSERT OR REPLACE INTO heap_site_sample(process_id, t_ms, stack_id, live_bytes, live_blocks,"
-      " alloc_bytes, alloc_blocks, free_bytes, free_blocks, short_lived_blocks)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?)"));
+  const std::string frame_head =
+      "INSERT OR REPLACE INTO heap_stack(process_id, stack_id, depth, pc)";
+  const std::string site_head =
+      "INSERT OR REPLACE INTO heap_site_sample(process_id, t_ms, stack_id, live_bytes,"
+      " live_blocks, alloc_bytes, alloc_blocks, free_bytes, free_blocks, short_lived_blocks)";
+  ASSIGN_OR_RETURN(insert_heap_frame_, db_.prepare(batch_insert(frame_head, 4, 1)));
+  ASSIGN_OR_RETURN(insert_heap_frames_batch_, db_.prepare(batch_insert(frame_head, 4, kHeapBatchRows)));
+  ASSIGN_OR_RETURN(insert_heap_site_sample_, db_.prepare(batch_insert(site_head, 10, 1)));
+  ASSIGN_OR_RETURN(insert_heap_site_samples_batch_,
+                   db_.prepare(batch_insert(site_head, 10, kHeapBatchRows)));
   ASSIGN_OR_RETURN(insert_heap_total_, db_.prepare(
       "INSERT OR REPLACE INTO heap_total(process_id, t_ms, live_bytes, live_blocks,"
       " mmap_live_bytes, alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)"));
@@ -43,19 +62,33 @@ Status CaptureWriter::write_heap_rows() {
     st.bind(6, h.events).bind(7, h.lost_events);
     RETURN_IF_ERROR(st.run());
   }
-  for (const auto& f : heap_.frames) {
-    auto& st = insert_heap_frame_;
-    st.bind(1, f.process_id).bind(2, f.stack_id).bind(3, static_cast<int64_t>(f.depth));
-    st.bind(4, static_cast<int64_t>(f.pc));
-    RETURN_IF_ERROR(st.run());
-  }
-  for (const auto& s : heap_.site_samples) {
-    auto& st = insert_heap_site_sample_;
-    st.bind(1, s.process_id).bind(2, s.t_ms).bind(3, s.stack_id).bind(4, s.live_bytes);
-    st.bind(5, s.live_blocks).bind(6, s.alloc_bytes).bind(7, s.alloc_blocks);
-    st.bind(8, s.free_bytes).bind(9, s.free_blocks).bind(10, s.short_lived_blocks);
-    RETURN_IF_ERROR(st.run());
-  }
+  // Batches of kHeapBatchRows rows, then the rest one by one.
+  auto write_batched = [&](const auto& rows, Statement& one, Statement& batch, int columns,
+                           auto bind_row) -> Status {
+    size_t i = 0;
+    for (; i + kHeapBatchRows <= rows.size(); i += kHeapBatchRows) {
+      for (int r = 0; r < kHeapBatchRows; ++r) bind_row(batch, r * columns, rows[i + r]);
+      RETURN_IF_ERROR(batch.run());
+    }
+    for (; i < rows.size(); ++i) {
+      bind_row(one, 0, rows[i]);
+      RETURN_IF_ERROR(one.run());
+    }
+    return Status::ok();
+  };
+  RETURN_IF_ERROR(write_batched(heap_.frames, insert_heap_frame_, insert_heap_frames_batch_, 4,
+                                [](Statement& st, int base, const HeapStackFrame& f) {
+    st.bind(base + 1, f.process_id).bind(base + 2, f.stack_id);
+    st.bind(base + 3, static_cast<int64_t>(f.depth)).bind(base + 4, static_cast<int64_t>(f.pc));
+  }));
+  RETURN_IF_ERROR(write_batched(heap_.site_samples, insert_heap_site_sample_,
+                                insert_heap_site_samples_batch_, 10,
+                                [](Statement& st, int base, const HeapSiteSample& s) {
+    st.bind(base + 1, s.process_id).bind(base + 2, s.t_ms).bind(base + 3, s.stack_id);
+    st.bind(base + 4, s.live_bytes).bind(base + 5, s.live_blocks).bind(base + 6, s.alloc_bytes);
+    st.bind(base + 7, s.alloc_blocks).bind(base + 8, s.free_bytes).bind(base + 9, s.free_blocks);
+    st.bind(base + 10, s.short_lived_blocks);
+  }));
   for (const auto& t : heap_.totals) {
     auto& st = insert_heap_total_;
     st.bind(1, t.process_id).bind(2, t.t_ms).bind(3, t.live_bytes).bind(4, t.live_blocks);

@@ -14,7 +14,7 @@ struct HeapProcess {
   int64_t process_id = 0;
   std::string mode;            // "full" or "sampled"
   int64_t sample_interval = 0; // bytes, sampled mode (mean of the Poisson interval)
-  std::string unwinder;        // e.g. "frame-pointer", "libunwind", "mixed"
+  std::string unwinder;        // "cfi", "dwarf" or "mixed", with unwind counts
   std::string status;          // "tracking", "not-interposed: static binary", ...
   int64_t events = 0;          // allocation + free events received
   int64_t lost_events = 0;     // events the target could not deliver (said, not hidden)
