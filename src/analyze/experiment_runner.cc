@@ -261,7 +261,8 @@ StatusOr<ExperimentResult> measure_experiment(const ExperimentConfig& cfg, const
         else
           row.used = true;
         if (row.used && m->exit_code > 0) row.note = "exited with status " + std::to_string(m->exit_code);
-        if (row.used && m->state == State::kSettling) row.note = "settling: " + m->reason;
+        if (row.used && m->state == State::kSettling)
+          row.note += (row.note.empty() ? "" : "; ") + std::string("settling: ") + m->reason;
       }
     }
     if (row.used)
