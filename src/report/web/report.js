@@ -30,7 +30,7 @@
       s.appendChild(el("div", { class: "muted", text: "This report was redacted: " + (d.redaction || "nothing identifying was found") +
         " replaced by placeholders such as <home>, <user>, <host>, <ip-1>; secrets in command lines are always masked." }));
     const evidence = (items) => el("ul", { class: "evidence" }, items.map((e) =>
-      el("li", {}, el("span", { class: "ev ev-" + e.label, text: "[" + e.label + "]" }), e.text)));
+      el("li", {}, el("span", { class: "ev ev-" + e.label, text: "[" + e.label + "]" }), LS.richText(e.text))));
     // The sentences about what grows come first (the growing processes, where the growth
     // resides, the staircase), then the tree's, then the rest, each group in analyze's order.
     const growing = d.processes.filter((p) => p.state === "sustained-growth").map((p) => "pid " + p.pid + " (");
@@ -170,7 +170,7 @@
   function gaps(d) {
     const s = document.getElementById("gaps");
     s.appendChild(el("h2", { text: "What this capture cannot show" }));
-    s.appendChild(el("ul", { class: "gaps" }, d.cannot_show.map((g) => el("li", { text: g }))));
+    s.appendChild(el("ul", { class: "gaps" }, d.cannot_show.map((g) => el("li", {}, LS.richText(g)))));
   }
 
   function reproduce(d) {

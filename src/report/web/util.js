@@ -50,6 +50,16 @@ window.LS = window.LS || {};
     }
     return n;
   };
+  // Text whose `backticked` parts (commands, phase labels) are shown as code, as in the
+  // Markdown report; everything stays text (no HTML is interpreted).
+  LS.richText = function (text) {
+    const span = document.createElement("span");
+    String(text).split("`").forEach((part, i) => {
+      if (!part) return;
+      span.appendChild(i % 2 ? LS.el("code", { text: part }) : document.createTextNode(part));
+    });
+    return span;
+  };
   LS.stateBadge = function (state) {
     const s = state || "not judged";
     return LS.el("span", { class: "badge state-" + s.replace(/ /g, "-"), text: s });
