@@ -5,8 +5,7 @@
 
 #include <algorithm>
 
-#include <fstream>
-#include <sstream>
+#include <cstdio>
 
 #include "base/file_util.h"
 #include "base/status.h"
@@ -89,14 +88,21 @@ TEST(FileUtilTest, ReadsMultiPageProcFilesWhole) {
   }
   std::string text;
   ASSERT_TRUE(read_file("/proc/self/maps", &text).is_ok());
-  std::ifstream in("/proc/self/maps");
-  std::stringstream reference;
-  reference << in.rdbuf();
-  const std::string expected = reference.str();
+  // Compare against our own mappings, not a second read: sanitizer runtimes map memory
+  // between two reads, so the file legitimately changes under us.
+  size_t found = 0;
+  for (void* p : maps) {
+    char start[32];
+    snprintf(start, sizeof start, "\n%lx-", reinterpret_cast<unsigned long>(p));
+    if (text.find(start) != std::string::npos) ++found;
+  }
   for (void* p : maps) munmap(p, 4096);
   EXPECT_GT(text.size(), 8192u);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'),
-            std::count(expected.begin(), expected.end(), '\n'));
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  // Adjacent mappings with equal protections merge, so count the ones that start a line.
+  EXPECT_GE(found, 150u);
+  EXPECT_GE(std::count(text.begin(), text.end(), '\n'), 300);
 }
 
 }  // namespace
