@@ -25,6 +25,7 @@ void* volatile g_sink;
 pid_t start_tree(int processes) {
   pid_t root = fork();
   if (root != 0) return root;
+  setpgid(0, 0);  // before any fork, so that every child is in the group the end kills
   for (int i = 1; i < processes; ++i) {
     if (fork() == 0) {
       size_t size = (2 + i % 8) << 20;

@@ -56,8 +56,9 @@ StatusOr<std::vector<ProcessSummary>> summarize_capture(store::CaptureReader& re
       s.anon_last = std::max<int64_t>(0, rows.back().rss_anon);
     }
     if (!rows.empty()) {
-      s.fds_first = rows.front().fds;
-      s.fds_last = rows.back().fds;
+      // fds are read with status, not every tick: the first and last readings.
+      for (auto it = rows.begin(); it != rows.end() && s.fds_first < 0; ++it) s.fds_first = it->fds;
+      for (auto it = rows.rbegin(); it != rows.rend() && s.fds_last < 0; ++it) s.fds_last = it->fds;
       s.threads_first = rows.front().threads;
       s.threads_last = rows.back().threads;
     }

@@ -18,6 +18,23 @@ StatusOr<ScopedFd> open_readonly(const std::string& path) {
 }
 
 Status pread_all(int fd, std::string* out, const std::string& what, ReadEnd end) {
+  if (end == ReadEnd::kShortReadIsEnd) {
+    // The per-tick files (stat, statm, status) are small: read them into the stack and
+    // copy what came, instead of zero-filling a buffer that a large maps read once grew.
+    char small[4096];
+    ssize_t n;
+    do n = ::pread(fd, small, sizeof(small), 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      int err = errno;
+      out->clear();
+      return errno_status(err, "cannot read " + what);
+    }
+    if (static_cast<size_t>(n) < sizeof(small)) {
+      out->assign(small, static_cast<size_t>(n));
+      return Status::ok();
+    }
+  }
   if (out->capacity() < 4096) out->reserve(4096);
   out->resize(out->capacity());
   size_t used = 0;

@@ -27,8 +27,8 @@ class ProcessReader {
   uint64_t start_ticks() const { return start_ticks_; }
   const procfs::ProcStat& last_stat() const { return stat_; }
 
-  // Cheap tier: stat + statm + fd count, plus status when `with_status` (the file/shmem
-  // split, swap, VmHWM). kGone when the process has exited (or is a zombie: then
+  // Cheap tier: stat + statm, plus status and the fd count when `with_status` (the
+  // file/shmem split, swap, VmHWM, open fds). kGone when the process has exited (or is a zombie: then
   // last_stat().state == 'Z'). Fields that were not read stay kNone.
   Status read_cheap(store::Sample* out, bool with_status = true);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "base/file_util.h"
 #include "base/time_util.h"
 #include "procfs/children.h"
 
@@ -113,6 +114,19 @@ int64_t ProcessTree::resolve(pid_t pid, uint64_t start_ticks, pid_t ppid, const 
 }
 
 void ProcessTree::discover(int64_t now_ms, bool full) {
+  // Most ticks nothing new was started anywhere: one small read instead of a children
+  // read per process. A pid allocated after this read moves the value for the next tick.
+  int64_t last_pid = -1;
+  if (!loadavg_fd_.valid()) {
+    auto fd = open_readonly("/proc/loadavg");
+    if (fd.is_ok()) loadavg_fd_ = std::move(fd).value();
+  }
+  if (loadavg_fd_.valid() &&
+      pread_all(loadavg_fd_.get(), &loadavg_buf_, "/proc/loadavg", ReadEnd::kShortReadIsEnd).is_ok())
+    last_pid = procfs::parse_loadavg_last_pid(loadavg_buf_);
+  if (last_pid >= 0 && last_pid == last_pid_at_pass_) return;
+  bool pass_complete = true;
+
   // Parents to ask: every live tracked process, plus ourselves when orphans of the tree
   // are reparented to us (run mode, child subreaper).
   std::vector<std::pair<pid_t, int64_t>> parents;
@@ -125,7 +139,12 @@ void ProcessTree::discover(int64_t now_ms, bool full) {
     scratch_.clear();
     Status s;
     TrackedProcess* tracked = parent_id >= 0 ? &processes_.at(parent_id) : nullptr;
-    if (!full && tracked && tracked->reader) {
+    // A single-threaded process's children are all in its main thread's file (children of
+    // exited threads are reparented within the group), so only the multi-threaded ones need
+    // the per-thread pass.
+    bool main_thread_only = tracked && tracked->reader &&
+                            (!full || tracked->reader->last_stat().num_threads == 1);
+    if (main_thread_only) {
       s = tracked->reader->read_main_thread_children(&scratch_);
       if (!s.is_ok()) continue;  // gone, or no children files: the full pass handles it
     } else {
@@ -142,6 +161,7 @@ void ProcessTree::discover(int64_t now_ms, bool full) {
       if (auto* p = find_alive(child)) parents.push_back({child, p->info.id});
     }
   }
+  if (need_scan && now_ms - last_scan_ms_ < 1000) pass_complete = false;
   if (need_scan && now_ms - last_scan_ms_ >= 1000) {
     // Fallback: one pass over /proc, then close the tree by ppid until nothing new appears.
     last_scan_ms_ = now_ms;
@@ -161,17 +181,22 @@ void ProcessTree::discover(int64_t now_ms, bool full) {
       }
     }
   }
+  // A full pass also covers threads' children; a main-thread pass leaves them for the next
+  // full one, so only a full pass may end the search for this pid.
+  if (pass_complete && full) last_pid_at_pass_ = last_pid;
 }
 
 void ProcessTree::check_exec(TrackedProcess* p, int64_t now_ms) {
   std::string comm, exe, cmdline;
   p->reader->read_image(&comm, &exe, &cmdline);
-  if (comm == p->comm && exe == p->exe && cmdline == p->cmdline) return;
-  if (exe.empty() && cmdline == "[" + comm + "]") return;  // exiting: mm already gone
   const auto& st = p->reader->last_stat();
   bool have_layout = st.start_code != 0 || st.start_stack != 0;
-  bool new_image = have_layout ? (st.start_code != p->image_code || st.start_stack != p->image_stack ||
-                                  exe != p->exe)
+  // The layout is set by exec and fixed for the image's life, so a move is an exec even
+  // when the same binary ran again with the same arguments.
+  bool layout_moved = have_layout && (st.start_code != p->image_code || st.start_stack != p->image_stack);
+  if (!layout_moved && comm == p->comm && exe == p->exe && cmdline == p->cmdline) return;
+  if (exe.empty() && cmdline == "[" + comm + "]") return;  // exiting: mm already gone
+  bool new_image = have_layout ? (layout_moved || exe != p->exe)
                                : (exe != p->exe || cmdline != p->cmdline);
   // A rename (prctl PR_SET_NAME, setproctitle) updates the current generation in place;
   // an exec starts a new one.
@@ -263,15 +288,21 @@ TickStats ProcessTree::sample(int64_t now_ms, int64_t tick_index) {
     stats.samples += 1;
     p->info.last_seen_ms = now_ms;
     p->last_rss = s.rss;
-    if (s.fds < 0 && !p->fds_denied_noted) {
+    if (with_status && s.fds < 0 && !p->fds_denied_noted) {
       p->fds_denied_noted = true;
       writer_->add_note({now_ms, id, "permission",
                          "cannot list /proc/" + std::to_string(p->info.pid) +
                              "/fd: fd counts are not recorded for this process"});
     }
     writer_->add_sample(s);
-    const std::string& comm_now = p->reader->last_stat().comm;
-    if (comm_now != p->comm || (options_.exec_check_ticks > 0 && tick_index % options_.exec_check_ticks == 0))
+    // An exec shows in stat at once (a new comm, or a new image layout: start_code and
+    // start_stack move); the periodic re-read only catches a rewritten command line and an
+    // exec of the same binary without address randomisation.
+    const procfs::ProcStat& st_now = p->reader->last_stat();
+    bool layout_moved = (st_now.start_code != 0 || st_now.start_stack != 0) &&
+                        (st_now.start_code != p->image_code || st_now.start_stack != p->image_stack);
+    if (st_now.comm != p->comm || layout_moved ||
+        (options_.exec_check_ticks > 0 && tick_index % options_.exec_check_ticks == 0))
       check_exec(p, now_ms);
 
     if (options_.maps_interval_ms > 0 && now_ms >= p->next_maps_ms) {

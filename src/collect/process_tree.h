@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/scoped_fd.h"
 #include "collect/process_reader.h"
 #include "store/capture_writer.h"
 
@@ -27,12 +28,13 @@ struct SamplingOptions {
   // under `detail_cpu_budget` of one core.
   int64_t detail_min_ms = 1000;
   int64_t detail_max_ms = 60000;
-  double detail_cpu_budget = 0.001;
+  double detail_cpu_budget = 0.0005;
   bool detail_enabled = true;
-  // How often (in ticks) to re-check the exe link for execs that keep the same comm.
-  int exec_check_ticks = 10;
-  // /proc/PID/status (file/shmem split, swap, VmHWM) is read every this many ticks; the
-  // other cheap-tier values (statm, stat, fd count) every tick.
+  // How often (in ticks) to re-read comm, exe and cmdline for changes that stat does not
+  // show (a rewritten command line; an exec of the same binary without ASLR).
+  int exec_check_ticks = 50;
+  // /proc/PID/status (file/shmem split, swap, VmHWM) and the fd count are read every this
+  // many ticks; the other cheap-tier values (stat, statm) every tick.
   int status_every_ticks = 5;
   // Every tick only the main threads' children files are read (one pread each); every
   // this many ticks, the children of every thread (and, without children files, /proc).
@@ -121,6 +123,11 @@ class ProcessTree {
   std::vector<int64_t> zombies_;
   std::set<std::pair<pid_t, uint64_t>> known_;  // every (pid, start time) recorded
   std::map<int64_t, int64_t> generation_start_;  // id -> t_ms its current generation began  // ids of zombies still to be seen reaped
+  // /proc/loadavg, kept open, and its last-pid field when the last complete pass began:
+  // while no pid has been allocated since, there is no process to find.
+  ScopedFd loadavg_fd_;
+  int64_t last_pid_at_pass_ = -1;
+  std::string loadavg_buf_;
   // Reused buffer for children lists (avoids an allocation per parent per tick).
   std::vector<pid_t> scratch_;
 };

@@ -84,4 +84,18 @@ Status scan_all_processes(std::vector<PidParent>* out) {
   return Status::ok();
 }
 
+int64_t parse_loadavg_last_pid(std::string_view loadavg) {
+  while (!loadavg.empty() && (loadavg.back() == '\n' || loadavg.back() == ' ')) loadavg.remove_suffix(1);
+  size_t space = loadavg.rfind(' ');
+  if (space == std::string_view::npos) return -1;
+  std::string_view field = loadavg.substr(space + 1);
+  if (field.empty() || field.size() > 18) return -1;
+  int64_t v = 0;
+  for (char c : field) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
 }  // namespace leakscope::procfs

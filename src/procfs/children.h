@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -24,5 +26,11 @@ struct PidParent {
 };
 // Every process in /proc with its parent (one stat read each): the fallback scan.
 Status scan_all_processes(std::vector<PidParent>* out);
+
+// The last pid the kernel allocated in our pid namespace: the last field of /proc/loadavg
+// ("0.00 0.01 0.05 1/123 4567"). Every new process or thread anywhere below us (nested pid
+// namespaces included) moves it, so an unchanged value means there is nothing to discover.
+// Returns -1 when the text has no such field.
+int64_t parse_loadavg_last_pid(std::string_view loadavg);
 
 }  // namespace leakscope::procfs

@@ -89,9 +89,10 @@ TEST(CheckE2E, CannotTellExits125) {
 }
 
 TEST(CheckE2E, FdLimitAndRepeats) {
-  // 20 fds/s = 1200 fds/min; the limit's unit picks the fds series.
+  // 20 fds/s = 1200 fds/min; the limit's unit picks the fds series (read every 5th tick,
+  // so a run needs about 5 s of them).
   Result r = check({"--max-rate", "100fds/min", "--repeats", "2", "--", program("resource_leaker"),
-                    "4", "20", "0"});
+                    "6", "20", "0"});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("leakscope check: run 1 of 2: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("leakscope check: run 2 of 2: "), std::string::npos) << r.err;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "base/file_util.h"
 #include "procfs_test_util.h"
 
 namespace leakscope::procfs {
@@ -49,6 +50,28 @@ TEST(ChildrenTest, ListsARealChildAndScanAgrees) {
 TEST(ChildrenTest, GoneProcessIsNotFound) {
   std::vector<pid_t> kids;
   EXPECT_EQ(list_children(999999999, &kids).code(), StatusCode::kNotFound);
+}
+
+TEST(ChildrenTest, LoadavgLastPid) {
+  EXPECT_EQ(parse_loadavg_last_pid("0.00 0.01 0.05 1/123 4567\n"), 4567);
+  EXPECT_EQ(parse_loadavg_last_pid("0.00 0.01 0.05 1/123 4567"), 4567);
+  EXPECT_EQ(parse_loadavg_last_pid("0.00 0.01 0.05 1/123 45x7\n"), -1);
+  EXPECT_EQ(parse_loadavg_last_pid(""), -1);
+  EXPECT_EQ(parse_loadavg_last_pid("4567"), -1);
+}
+
+TEST(ChildrenTest, LoadavgLastPidMovesWithAFork) {
+  std::string before, after;
+  ASSERT_TRUE(read_file("/proc/loadavg", &before).is_ok());
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(read_file("/proc/loadavg", &after).is_ok());
+  int64_t b = parse_loadavg_last_pid(before);
+  int64_t a = parse_loadavg_last_pid(after);
+  ASSERT_GE(b, 0);
+  EXPECT_NE(a, b);
 }
 
 }  // namespace
