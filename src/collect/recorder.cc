@@ -140,6 +140,9 @@ class Session {
     return Status::ok();
   }
 
+  // A tick out of schedule (the tree is known to be gone: record it and stop now).
+  void tick_now() { on_tick(); }
+
   // One tick: discovery, sampling, and once a second the flush and the status line.
   void on_tick() {
     uint64_t expirations = 0;
@@ -315,10 +318,15 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   result.output = opts.output;
   std::vector<store::Mark> marks;
 
+  // As a subreaper every live descendant is our child or below one, so "no children"
+  // after the root's exit means the whole tree is gone: end now, not at the next tick
+  // (a short command then costs no 100 ms of waiting).
+  bool tree_gone = false;
   auto reap = [&]() {
     for (;;) {
       int status = 0;
       pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno == ECHILD && subreaper && root_reaped) tree_gone = true;
       if (pid <= 0) break;
       session.tree().on_reaped(pid, status, session.now_ms());
       if (pid == child) {
@@ -334,6 +342,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
       int signo = static_cast<int>(si.ssi_signo);
       if (signo == SIGCHLD) {
         reap();
+        if (tree_gone) session.tick_now();
         continue;
       }
       // Signals from the terminal already reached the target (same process group); only
@@ -348,6 +357,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   });
 
   ScopedFd out_fd = std::move(launched->stdout_read);
+  bool stdout_finished = false;
   if (out_fd.valid()) {
     ::fcntl(out_fd.get(), F_SETFL, ::fcntl(out_fd.get(), F_GETFL) | O_NONBLOCK);
     session.loop().watch(out_fd.get(), POLLIN, [&](short) {
@@ -362,6 +372,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
           continue;
         }
         if (n == 0) {  // every writer closed stdout
+          stdout_finished = true;
           marks.clear();
           scanner->finish(session.now_ms(), &marks);
           for (const auto& m : marks) session.writer().add_mark(m);
@@ -398,6 +409,12 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
       write_all(STDOUT_FILENO, buf, static_cast<size_t>(n));
       marks.clear();
       scanner->feed(std::string_view(buf, static_cast<size_t>(n)), session.now_ms(), &marks);
+      for (const auto& m : marks) session.writer().add_mark(m);
+    }
+    // The loop can end before it saw stdout's end: a last line without a newline counts.
+    if (!stdout_finished) {
+      marks.clear();
+      scanner->finish(session.now_ms(), &marks);
       for (const auto& m : marks) session.writer().add_mark(m);
     }
   }
