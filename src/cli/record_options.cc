@@ -9,6 +9,7 @@
 
 #include "analyze/summary.h"
 #include "analyze/verdict.h"
+#include "report/report.h"
 #include "store/capture_reader.h"
 #include "base/time_util.h"
 
@@ -28,6 +29,9 @@ void add_record_flags(CLI::App* cmd, RecordFlags* f) {
   cmd->add_flag("--summary", f->summary, "Print a per-process summary at the end");
   cmd->add_flag("--analyze", f->analyze,
                 "Print the verdict (as `leakscope analyze`) on stderr at the end");
+  cmd->add_option("--report", f->report,
+                  "Write the report (as `leakscope report`) to this file at the end: HTML, or "
+                  "Markdown when it ends in .md");
   cmd->add_flag("-q,--quiet", f->quiet, "Print nothing of our own but errors");
 }
 
@@ -87,6 +91,18 @@ void print_recording_footer(const collect::RecordResult& r, const RecordFlags& f
     }
     std::fputs("\n", stderr);
     std::fputs(analyze::render_verdict_text(*verdict).c_str(), stderr);
+  }
+  if (!f.report.empty()) {
+    report::ReportOptions o;
+    o.format = report::format_for_path(f.report);
+    if (o.format.empty()) o.format = "html";
+    o.output = f.report;
+    report::ReportResult written;
+    Status s = report::write_report(r.output, o, &written);
+    if (!s.is_ok()) print_error(s);
+    else if (!f.quiet)
+      std::fprintf(stderr, "leakscope: report: %s (%s, %s)\n", o.output.c_str(), o.format.c_str(),
+                   format_bytes(static_cast<double>(written.bytes)).c_str());
   }
 }
 

@@ -17,6 +17,7 @@ struct RecordFlags {
   bool no_status = false;
   bool summary = false;
   bool analyze = false;      // print the verdict after recording
+  std::string report;        // write the report (HTML, or Markdown for *.md) after recording
   bool quiet = false;
 };
 
@@ -26,7 +27,9 @@ void add_record_flags(CLI::App* cmd, RecordFlags* flags);
 StatusOr<collect::RecordOptions> make_record_options(const RecordFlags& flags,
                                                      const std::string& default_output);
 
-// After a recording: "leakscope: recorded N processes for T into PATH" (+ the summary).
+// After a recording: "leakscope: recorded N processes for T into PATH" (+ the summary, the
+// verdict and the report, as asked). Their failures are reported, never the exit status:
+// `run` exits with the command's status.
 void print_recording_footer(const collect::RecordResult& result, const RecordFlags& flags);
 
 }  // namespace leakscope::cli

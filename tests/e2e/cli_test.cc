@@ -70,6 +70,25 @@ TEST(CliTest, MarksFromStdoutRegex) {
   EXPECT_EQ(marks[0].source, "stdout");
 }
 
+TEST(CliTest, RunWritesTheReportAndKeepsTheExitStatus) {
+  TempDir tmp;
+  auto r = run_command({leakscope_bin(), "run", "-q", "--heap", "-o", tmp.path("r.db"),
+                        "--report", tmp.path("r.html"), "--", program("passthrough"), "3"});
+  EXPECT_EQ(r.exit_code(), 3) << r.err;
+  std::ifstream html(tmp.path("r.html"));
+  std::string text((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("<html"), std::string::npos);
+  EXPECT_NE(text.find("passthrough"), std::string::npos);
+  auto md = run_command({leakscope_bin(), "run", "-o", tmp.path("m.db"), "--report",
+                         tmp.path("m.md"), "--", program("passthrough"), "0"});
+  EXPECT_EQ(md.exit_code(), 0) << md.err;
+  EXPECT_NE(md.err.find("leakscope: report: " + tmp.path("m.md") + " (md, "), std::string::npos)
+      << md.err;
+  std::ifstream m(tmp.path("m.md"));
+  std::string mtext((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(mtext.rfind("# ", 0), 0u) << mtext.substr(0, 200);
+}
+
 TEST(CliTest, MarkFromAnotherShellWhileRecording) {
   TempDir tmp;
   std::string cap = tmp.path("cap.db");
