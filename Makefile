@@ -64,7 +64,8 @@ fuzz-smoke: setup
 	cmake --build build-fuzz -j $(JOBS) --target $$(ls tests/fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/\.cc$$//')
 	@for f in build-fuzz/fuzz/*_fuzz; do \
 	  echo "fuzzing $$f"; mkdir -p build-fuzz/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-10} -max_len=65536 build-fuzz/corpus/$$(basename $$f) tests/fixtures/proc >/dev/null 2>build-fuzz/$$(basename $$f).log \
+	  seeds=tests/fixtures/$$(basename $$f _fuzz); [ -d $$seeds ] || seeds=tests/fixtures/proc; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-10} -max_len=65536 build-fuzz/corpus/$$(basename $$f) $$seeds >/dev/null 2>build-fuzz/$$(basename $$f).log \
 	    || { tail -40 build-fuzz/$$(basename $$f).log; exit 1; }; \
 	done
 
