@@ -6,6 +6,9 @@
 
 namespace leakscope::collect {
 
+// How far beyond the highest known stack id a new definition may be.
+constexpr size_t kMaxStackIdGap = size_t{1} << 16;
+
 HeapAggregator::HeapAggregator(HeapAggregatorOptions options) : options_(options) {}
 HeapAggregator::~HeapAggregator() = default;
 
@@ -155,6 +158,10 @@ void HeapAggregator::stack_interned(HeapImageId image, uint32_t stack, const uin
                                     size_t depth) {
   ImageState* im = image_state(image);
   if (im == nullptr || im->closed) return;
+  // Ids are dense per image (its threads' definitions may arrive a little out of order),
+  // so one far beyond the known ones is a broken or hostile stream: ignore it rather than
+  // let a single message size the table (its events count as "no stack").
+  if (stack >= im->stack_map.size() + kMaxStackIdGap) return;
   uint32_t id = intern_stack(*im->process, pcs, depth);
   if (stack >= im->stack_map.size()) im->stack_map.resize(std::max<size_t>(stack + 1, im->stack_map.size() * 3 / 2), 0);
   im->stack_map[stack] = id;

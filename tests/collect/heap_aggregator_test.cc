@@ -128,6 +128,23 @@ TEST_F(AggregatorTest, CountsPerStackAndReportsOnlyChanges) {
   EXPECT_EQ(next.processes[0].total->live_bytes, 37);
 }
 
+TEST_F(AggregatorTest, FarOutStackIdIsIgnoredNotAllocated) {
+  // Found by heap_wire_fuzz: one stack message with id 3e9 sized a 12 GB table.
+  start(1, 100);
+  stack(1, 1, {0x1000});
+  stack(1, 3000000000U, {0x2000});
+  stack(1, 5, {0x3000});  // a little ahead (threads' definitions interleave): kept
+  agg.alloc(1, 0xa000, 10, 3000000000U, 1 * kMs);
+  agg.alloc(1, 0xb000, 20, 5, 2 * kMs);
+  report(1000);
+  EXPECT_LT(agg.memory_bytes(), size_t{64} << 20);
+  EXPECT_EQ(got.stack_of(100, {0x2000}), -1);
+  int64_t s5 = got.stack_of(100, {0x3000});
+  ASSERT_GT(s5, 0);
+  EXPECT_EQ(got.sites.at({100, s5}).live_bytes, 20);
+  EXPECT_EQ(got.totals.at(100).live_bytes, 30);  // the block still counts, without a stack
+}
+
 TEST_F(AggregatorTest, FreeArrivingBeforeItsAllocFromAnotherThread) {
   start(1, 100);
   stack(1, 1, {0x1000});
