@@ -155,7 +155,8 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
                                 const std::vector<HeapSiteSample>& samples,
                                 const std::vector<store::HeapTotal>& totals,
                                 const std::vector<store::HeapUnfreed>& unfreed,
-                                const SiteOptions& options, const GroupKeyFn& group_key) {
+                                const SiteOptions& options, const GroupKeyFn& group_key,
+                                int64_t running_until_ms) {
   ProcessSites out;
   out.heap = heap;
   out.estimated = heap.mode == "sampled";
@@ -197,7 +198,17 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
     out.heap_peak_t = t[peak_index];
     out.heap_peak_bytes = static_cast<int64_t>(total[peak_index]);
   }
-  choose_window(t, total, options, &out);
+  // The window is chosen among the running program's ticks (teardown rows left out, as
+  // long as two ticks remain); `end` then stays inside them for every site's trend too.
+  size_t running = grid_ms.size();
+  while (running > 2 && grid_ms[running - 1] >= running_until_ms) --running;
+  if (running == grid_ms.size()) {
+    choose_window(t, total, options, &out);
+  } else {
+    std::vector<double> t_running(t.begin(), t.begin() + static_cast<long>(running));
+    std::vector<double> total_running(total.begin(), total.begin() + static_cast<long>(running));
+    choose_window(t_running, total_running, options, &out);
+  }
   size_t begin = t.empty() ? 0 : index_at(t, out.window_t0);
   if (begin < t.size() && t[begin] < out.window_t0 && begin + 1 < t.size()) ++begin;
   size_t end = t.empty() ? 0 : index_at(t, out.window_t1) + 1;
@@ -266,6 +277,12 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
   return out;
 }
 
+int64_t running_until_ms(const store::CaptureMeta& meta, int64_t process_id) {
+  const store::ProcessInfo* info = meta.find_process(process_id);
+  if (info == nullptr || info->exit_ms < 0) return INT64_MAX;
+  return info->exit_ms - meta.run.tick_ms;
+}
+
 StatusOr<std::vector<ProcessSites>> rank_capture_sites(store::CaptureReader& reader,
                                                        const store::HeapData& heap,
                                                        const std::vector<int64_t>& process_ids,
@@ -283,7 +300,8 @@ StatusOr<std::vector<ProcessSites>> rank_capture_sites(store::CaptureReader& rea
     GroupKeyFn key = [&heap, id = hp.process_id](int64_t stack_id) {
       return allocating_function(heap, id, stack_id);
     };
-    out.push_back(rank_process_sites(hp, samples, totals, unfreed, options, key));
+    out.push_back(rank_process_sites(hp, samples, totals, unfreed, options, key,
+                                     running_until_ms(reader.meta(), hp.process_id)));
   }
   return out;
 }

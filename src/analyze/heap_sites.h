@@ -82,12 +82,20 @@ using GroupKeyFn = std::function<std::string(int64_t stack_id)>;
 
 // The ranking for one process from its rows. `samples` are heap_site_sample rows (each
 // stack's rows in time order; a stack's counters hold between its rows and are 0 before
-// its first), `totals` its heap_total rows, `unfreed` its heap_unfreed rows.
+// its first), `totals` its heap_total rows, `unfreed` its heap_unfreed rows. Rows at or
+// after `running_until_ms` (the process's exit) describe its teardown, after its own exit
+// handlers and destructors freed what they free: they count for "live at end", not for
+// the window and the growth rates.
 ProcessSites rank_process_sites(const store::HeapProcess& heap,
                                 const std::vector<store::HeapSiteSample>& samples,
                                 const std::vector<store::HeapTotal>& totals,
                                 const std::vector<store::HeapUnfreed>& unfreed,
-                                const SiteOptions& options, const GroupKeyFn& group_key = {});
+                                const SiteOptions& options, const GroupKeyFn& group_key = {},
+                                int64_t running_until_ms = INT64_MAX);
+
+// Where a process's running time ends for rank_process_sites: its exit minus one recorder
+// tick (the recorder sees an exit up to a tick late); INT64_MAX while it was still running.
+int64_t running_until_ms(const store::CaptureMeta& meta, int64_t process_id);
 
 // Every process of the capture that has heap data (only `process_ids` when not empty), in
 // process order. Function groups are named through the symbols in `heap` (heap_symbols.h).

@@ -67,7 +67,7 @@ Status add_run_facts(store::CaptureReader& reader, const std::string& capture_pa
   fact(&m->facts, "processes", std::to_string(meta.processes.size()));
   fact(&m->facts, "marks", std::to_string(meta.marks.size()));
   fact(&m->facts, "sampling",
-       fmt::format("statm/stat every {}, status every 5th tick, fd count every tick; "
+       fmt::format("statm/stat every {}, status and fd count every 5th tick; "
                    "smaps_rollup (PSS) at most every {}, slower when it is costly",
                    ms_text(run.tick_ms), ms_text(run.detail_min_ms)));
   fact(&m->facts, "options", redactor.apply(run.options_json));

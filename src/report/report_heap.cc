@@ -124,7 +124,8 @@ Status add_heap_reports(store::CaptureReader& reader, const std::string& capture
     for (const auto& u : heap.unfreed)
       if (u.process_id == hp.process_id) unfreed_rows.push_back(u);
     const analyze::ProcessSites ps =
-        analyze::rank_process_sites(hp, samples, totals, unfreed_rows, site_options);
+        analyze::rank_process_sites(hp, samples, totals, unfreed_rows, site_options, {},
+                                    analyze::running_until_ms(meta, hp.process_id));
     HeapReport hr;
     hr.process_id = ps.heap.process_id;
     if (const auto* p = meta.find_process(ps.heap.process_id)) hr.pid = p->pid;

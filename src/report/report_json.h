@@ -8,7 +8,8 @@
 
 namespace leakscope::report {
 
-inline constexpr int kReportSchemaVersion = 1;
+// 2: heap sites name their frames by index into the top-level "heap_frames" table.
+inline constexpr int kReportSchemaVersion = 2;
 
 nlohmann::json report_to_json(const ReportModel& model);
 

@@ -23,7 +23,8 @@ struct ModelOptions {
   size_t max_points = 2000;       // per series and chart, for drawing
   size_t point_budget = 1200000;  // all charts together; large captures get fewer per series
   size_t site_series = 40;        // sites per process whose live-bytes series is embedded
-  size_t max_sites = 2000;        // sites per process listed at all (the rest are counted)
+  size_t max_sites = 200;         // sites per process listed at all (the rest are counted;
+                                  // `leakscope sites` lists them all)
   std::vector<std::string> debug_dirs;  // extra folders for separate debug files
 };
 

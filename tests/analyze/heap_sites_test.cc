@@ -306,5 +306,27 @@ TEST_F(HeapSitesTest, GroupingByFunctionMergesStacks) {
   EXPECT_EQ(p.sites[1].key, "init");
 }
 
+TEST_F(HeapSitesTest, TeardownAtExitIsNotTheFinalRegime) {
+  // A short program that leaks steadily and frees everything while exiting (Python's
+  // interpreter finalisation does): the row written at exit is not the running program.
+  HeapRows rows;
+  for (int i = 0; i < 9; ++i) {
+    rows.alloc(kLeaker, 256 << 10, 1);
+    rows.tick(1000 * i);
+  }
+  rows.free(kLeaker, rows.counters(kLeaker).live_bytes, 9, false);
+  rows.tick(8436);
+  ProcessSites running = rank_process_sites(full_mode(), rows.samples, rows.totals, {},
+                                            SiteOptions(), {}, /*running_until_ms=*/8336);
+  ASSERT_EQ(running.sites.size(), 1u);
+  EXPECT_TRUE(running.sites[0].growth.growing);
+  EXPECT_NEAR(running.sites[0].growth.rate, 256 << 10, 1.0);
+  EXPECT_EQ(running.sites[0].live_bytes, 0);  // live at end: after the teardown
+  EXPECT_LE(running.window_t1, 8.0);
+  // Without the exit time the teardown is the last regime and nothing grows in it.
+  ProcessSites blind = rank_process_sites(full_mode(), rows.samples, rows.totals, {}, SiteOptions());
+  EXPECT_FALSE(blind.sites[0].growth.growing);
+}
+
 }  // namespace
 }  // namespace leakscope::analyze

@@ -183,6 +183,11 @@
 
   function main() {
     const d = JSON.parse(document.getElementById("leakscope-data").textContent);
+    // Sites name their frames by index into one shared table (see report_json.cc).
+    const table = d.heap_frames || [];
+    for (const h of d.heap || [])
+      for (const s of h.sites)
+        s.frames = s.frames.map((i) => ({ function: table[i][0], where: table[i][1], module: table[i][2], inlined: table[i][3] }));
     LS.data = d;
     header(d);
     verdict(d);
