@@ -357,7 +357,16 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
   });
 
   ScopedFd out_fd = std::move(launched->stdout_read);
+  // At stdout's end a last line without a newline still counts; once, whether the loop
+  // saw the end or stopped before it.
   bool stdout_finished = false;
+  auto finish_stdout = [&]() {
+    if (stdout_finished) return;
+    stdout_finished = true;
+    marks.clear();
+    scanner->finish(session.now_ms(), &marks);
+    for (const auto& m : marks) session.writer().add_mark(m);
+  };
   if (out_fd.valid()) {
     ::fcntl(out_fd.get(), F_SETFL, ::fcntl(out_fd.get(), F_GETFL) | O_NONBLOCK);
     session.loop().watch(out_fd.get(), POLLIN, [&](short) {
@@ -372,10 +381,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
           continue;
         }
         if (n == 0) {  // every writer closed stdout
-          stdout_finished = true;
-          marks.clear();
-          scanner->finish(session.now_ms(), &marks);
-          for (const auto& m : marks) session.writer().add_mark(m);
+          finish_stdout();
           session.loop().unwatch(out_fd.get());
         }
         break;
@@ -411,12 +417,7 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
       scanner->feed(std::string_view(buf, static_cast<size_t>(n)), session.now_ms(), &marks);
       for (const auto& m : marks) session.writer().add_mark(m);
     }
-    // The loop can end before it saw stdout's end: a last line without a newline counts.
-    if (!stdout_finished) {
-      marks.clear();
-      scanner->finish(session.now_ms(), &marks);
-      for (const auto& m : marks) session.writer().add_mark(m);
-    }
+    finish_stdout();
   }
   if (root_reaped) {
     if (WIFEXITED(root_status)) result.exit_code = WEXITSTATUS(root_status);
