@@ -7,23 +7,10 @@
 
 #include "analyze/rate_spec.h"
 #include "report/experiment_report.h"
+#include "report/html_report.h"
 
 namespace leakscope::report {
 namespace {
-
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double v) {
   char buf[32];
@@ -34,11 +21,11 @@ std::string num(double v) {
 void html_table(const Table& t, std::string* o) {
   if (t.header.empty()) return;
   *o += "<table><tr>";
-  for (const auto& h : t.header) *o += "<th>" + esc(h) + "</th>";
+  for (const auto& h : t.header) *o += "<th>" + html_escape(h) + "</th>";
   *o += "</tr>\n";
   for (const auto& row : t.rows) {
     *o += "<tr>";
-    for (const auto& c : row) *o += "<td>" + esc(c) + "</td>";
+    for (const auto& c : row) *o += "<td>" + html_escape(c) + "</td>";
     *o += "</tr>\n";
   }
   *o += "</table>\n";
@@ -93,7 +80,7 @@ std::string chart(const ExperimentView& v) {
     o += "<line x1=\"" + num(x(value)) + "\" y1=\"" + num(top - 10) + "\" x2=\"" + num(x(value)) +
          "\" y2=\"" + num(axis_y) + "\" class=\"grid\"/>\n";
     o += "<text x=\"" + num(x(value)) + "\" y=\"" + num(axis_y + 16) + "\" class=\"tick\">" +
-         esc(analyze::format_series_rate(std::fabs(value) < 1e-12 ? 0 : value, series)) + "</text>\n";
+         html_escape(analyze::format_series_rate(std::fabs(value) < 1e-12 ? 0 : value, series)) + "</text>\n";
   }
   if (lo < 0)
     o += "<line x1=\"" + num(x(0)) + "\" y1=\"" + num(top - 10) + "\" x2=\"" + num(x(0)) +
@@ -101,13 +88,13 @@ std::string chart(const ExperimentView& v) {
   for (size_t i = 0; i < a.variants.size(); ++i) {
     const auto& r = a.variants[i];
     double y = top + row_h * (static_cast<double>(i) + 0.5);
-    o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + 4) + "\" class=\"label\">" + esc(r.name) +
+    o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + 4) + "\" class=\"label\">" + html_escape(r.name) +
          "</text>\n";
     const auto* spec = v.cfg->find(r.name);
     if (spec && spec->baseline)
       o += "<line x1=\"" + num(x(*spec->baseline)) + "\" y1=\"" + num(y - 12) + "\" x2=\"" +
            num(x(*spec->baseline)) + "\" y2=\"" + num(y + 12) + "\" class=\"baseline\"><title>baseline " +
-           esc(analyze::format_series_rate(*spec->baseline, series)) + "</title></line>\n";
+           html_escape(analyze::format_series_rate(*spec->baseline, series)) + "</title></line>\n";
     if (r.summary.n > 0 && std::isfinite(r.summary.ci_lo) && std::isfinite(r.summary.ci_hi))
       o += "<line x1=\"" + num(x(r.summary.ci_lo)) + "\" y1=\"" + num(y) + "\" x2=\"" +
            num(x(r.summary.ci_hi)) + "\" y2=\"" + num(y) + "\" class=\"ci\"/>\n";
@@ -116,12 +103,12 @@ std::string chart(const ExperimentView& v) {
         o += "<circle cx=\"" + num(x(run.m.rate)) + "\" cy=\"" + num(y - 7) + "\" r=\"2.5\" class=\"run\"/>\n";
     if (r.summary.n > 0)
       o += "<circle cx=\"" + num(x(r.summary.mean)) + "\" cy=\"" + num(y) + "\" r=\"4.5\" class=\"mean\"><title>" +
-           esc(rate_with_ci(r.summary.mean, r.summary.ci_lo, r.summary.ci_hi, series)) +
+           html_escape(rate_with_ci(r.summary.mean, r.summary.ci_lo, r.summary.ci_hi, series)) +
            "</title></circle>\n";
     if (spec && spec->predicted) {
       double px = x(*spec->predicted);
       o += "<path d=\"M" + num(px) + " " + num(y + 2) + " l5 6 l-5 6 l-5 -6 z\" class=\"pred\"><title>predicted " +
-           esc(analyze::format_series_rate(*spec->predicted, series)) + "</title></path>\n";
+           html_escape(analyze::format_series_rate(*spec->predicted, series)) + "</title></path>\n";
     }
   }
   o += "</svg>\n<p class=\"legend\">dot: mean of the repeats with its 95% interval; small dots: "
@@ -134,7 +121,7 @@ std::string chart(const ExperimentView& v) {
 std::string render_experiment_html(const ExperimentView& v) {
   std::string title = "Experiment: " + (v.cfg->title.empty() ? v.cfg->path : v.cfg->title);
   std::string o =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + esc(title) +
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
       "</title>\n<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}"
       "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
       "text-align:left;vertical-align:top}th{background:#f3f3f3}.refused{background:#fde2e2;padding:.6em;"
@@ -142,22 +129,22 @@ std::string render_experiment_html(const ExperimentView& v) {
       "text-anchor:middle;fill:#555}.label{font-size:13px;text-anchor:end}.ci{stroke:#1f5fa8;"
       "stroke-width:3}.mean{fill:#1f5fa8}.run{fill:#999}.pred{fill:#e08a00}.baseline{stroke:#c33;"
       "stroke-dasharray:3 2;stroke-width:2}.legend{color:#555;font-size:12px}</style></head><body>\n";
-  o += "<h1>" + esc(title) + "</h1>\n<ul>";
-  for (const auto& f : experiment_facts(v)) o += "<li>" + esc(f) + "</li>";
+  o += "<h1>" + html_escape(title) + "</h1>\n<ul>";
+  for (const auto& f : experiment_facts(v)) o += "<li>" + html_escape(f) + "</li>";
   o += "</ul>\n<h2>Conclusion</h2>\n";
   o += v.result->analysis.refused ? "<ul class=\"refused\">" : "<ul>";
-  for (const auto& line : conclusion_lines(v)) o += "<li>" + esc(line) + "</li>";
+  for (const auto& line : conclusion_lines(v)) o += "<li>" + html_escape(line) + "</li>";
   o += "</ul>\n";
   o += chart(v);
   std::vector<Section> sections = {variant_section(v)};
   for (auto& c : combination_sections(v)) sections.push_back(c);
   sections.push_back(runs_section(v));
   for (const auto& s : sections) {
-    o += "<h2>" + esc(s.title) + "</h2>\n";
-    for (const auto& p : s.paragraphs) o += "<p>" + esc(p) + "</p>\n";
+    o += "<h2>" + html_escape(s.title) + "</h2>\n";
+    for (const auto& p : s.paragraphs) o += "<p>" + html_escape(p) + "</p>\n";
     html_table(s.table, &o);
   }
-  o += "<h2>Method</h2>\n<p>" + esc(kExperimentMethod) + "</p>\n</body></html>\n";
+  o += "<h2>Method</h2>\n<p>" + html_escape(kExperimentMethod) + "</p>\n</body></html>\n";
   return o;
 }
 

@@ -8,20 +8,6 @@
 namespace leakscope::report {
 namespace {
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // Inlined code must not contain the closing tag of the element it sits in.
 std::string guard_end_tag(std::string_view code, std::string_view tag) {
   std::string out(code);
@@ -38,6 +24,20 @@ constexpr std::string_view kScripts[] = {"uPlot.iife.min.js", "d3-hierarchy.min.
 constexpr std::string_view kStyles[] = {"uPlot.min.css", "report.css"};
 
 }  // namespace
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 std::string script_safe_json(const nlohmann::json& j) {
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

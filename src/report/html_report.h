@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,10 @@
 namespace leakscope::report {
 
 std::string render_html(const ReportModel& model);
+
+// Text for HTML element content and quoted attributes (& < > " escaped); shared by the
+// report and experiment.html.
+std::string html_escape(std::string_view s);
 
 // JSON text safe inside <script type="application/json">: every '<' is written \u003c, so
 // no string from the capture can close the element.
