@@ -15,6 +15,7 @@
 #include <string>
 
 #include "report/report.h"
+#include "bench/common/fleet_series.h"
 #include "store/capture_writer.h"
 
 using namespace leakscope;
@@ -89,37 +90,12 @@ int write_capture(const std::string& path, const Shape& shape) {
   uint64_t rng = 1;
   int64_t end_ms = shape.seconds * 1000LL;
   for (int64_t t_ms = 0; t_ms <= end_ms; t_ms += 100) {
-    double t = static_cast<double>(t_ms) / 1000.0;
     for (int i = 0; i < shape.processes; ++i) {
-      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-      double noise = (static_cast<double>(rng >> 11) / 9007199254740992.0 - 0.5) * (1 << 20);
-      double anon = 50e6 + 30e6 * (1 - std::exp(-t / 120)) + (i % 10 == 0 ? t * 17476 : 0) + noise;
-      store::Sample s;
-      s.process_id = ids[static_cast<size_t>(i)];
-      s.t_ms = t_ms;
-      s.rss_anon = static_cast<int64_t>(anon) / 4096 * 4096;
-      s.rss_file = 20 << 20;
-      s.rss_shmem = 1 << 20;
-      s.rss = s.rss_anon + s.rss_file + s.rss_shmem;
-      s.vm_data = s.rss_anon + (200 << 20);
-      s.vm_swap = 0;
-      s.threads = 4;
-      s.fds = 12 + (i % 25 == 1 ? t_ms / 60000 : 0);
-      s.cpu_ms = t_ms / 20;
+      store::Sample s = bench::fleet_sample(ids[static_cast<size_t>(i)], i, t_ms, &rng);
       s.read_us = 30;
       (*w)->add_sample(s);
       if (t_ms % 1000 == 0) {
-        store::DetailSample d;
-        d.process_id = s.process_id;
-        d.t_ms = t_ms;
-        d.source = "smaps_rollup";
-        d.rss = s.rss;
-        d.pss_anon = s.rss_anon;
-        d.pss_file = s.rss_file / 4;
-        d.pss_shmem = s.rss_shmem / 2;
-        d.pss = d.pss_anon + d.pss_file + d.pss_shmem;
-        d.private_dirty = s.rss_anon;
-        d.swap = d.swap_pss = 0;
+        store::DetailSample d = bench::fleet_detail(s);
         d.read_us = 250;
         (*w)->add_detail(d);
       }
