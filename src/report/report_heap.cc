@@ -180,9 +180,8 @@ Status add_heap_reports(store::CaptureReader& reader, const std::string& capture
       }
       hr.sites.push_back(std::move(sr));
     }
-    for (const auto& u : heap.unfreed)
-      if (u.process_id == ps.heap.process_id)
-        flame_add(&unfreed, site_frames(heap, u.process_id, u.stack_id, redactor), u.bytes);
+    for (const auto& u : unfreed_rows)
+      flame_add(&unfreed, site_frames(heap, u.process_id, u.stack_id, redactor), u.bytes);
     std::string who = "pid " + std::to_string(hr.pid);
     hr.growth_flame = make_flame(std::move(growth), who + " live-heap growth");
     hr.unfreed_flame = make_flame(std::move(unfreed), who + (hr.unfreed_at_exit
