@@ -202,13 +202,9 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
   // long as two ticks remain); `end` then stays inside them for every site's trend too.
   size_t running = grid_ms.size();
   while (running > 2 && grid_ms[running - 1] >= running_until_ms) --running;
-  if (running == grid_ms.size()) {
-    choose_window(t, total, options, &out);
-  } else {
-    std::vector<double> t_running(t.begin(), t.begin() + static_cast<long>(running));
-    std::vector<double> total_running(total.begin(), total.begin() + static_cast<long>(running));
-    choose_window(t_running, total_running, options, &out);
-  }
+  std::vector<double> t_running(t.begin(), t.begin() + static_cast<long>(running));
+  std::vector<double> total_running(total.begin(), total.begin() + static_cast<long>(running));
+  choose_window(t_running, total_running, options, &out);
   size_t begin = t.empty() ? 0 : index_at(t, out.window_t0);
   if (begin < t.size() && t[begin] < out.window_t0 && begin + 1 < t.size()) ++begin;
   size_t end = t.empty() ? 0 : index_at(t, out.window_t1) + 1;
