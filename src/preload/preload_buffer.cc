@@ -138,6 +138,7 @@ void* flusher_main(void*) {
     ::nanosleep(&ts, nullptr);
     if (g.state.load(std::memory_order_relaxed) != static_cast<int>(State::kActive)) continue;
     uint64_t pass_ts = now_ts();
+    g.clock_epoch.fetch_add(2, std::memory_order_relaxed);  // bounds how stale event_ts gets
     int n = 0;
     for_each_slot([&](Slot* s) {
       if (__atomic_load_n(&s->used, __ATOMIC_RELAXED) == 0) return;
@@ -200,6 +201,26 @@ void enter_slot_slow(Slot* s) {
 
 Slot* shared_slot() { return ensure_slots() ? &g_slots[kMaxSlots] : nullptr; }
 
+void note_recording_thread(Slot* mine) {
+  if (g.clock_epoch.load(std::memory_order_relaxed) & 1) return;
+  bool others = mine == nullptr;
+  int high = g_slots_high.load(std::memory_order_acquire);
+  for (int i = 0; i < high && !others; ++i)
+    others = &g_slots[i] != mine && g_slots[i].owner.load(std::memory_order_acquire) > 0;
+  if (others) g.clock_epoch.fetch_or(1, std::memory_order_seq_cst);
+}
+
+uint64_t event_ts_slow(Slot* s, uint32_t epoch) {
+  uint64_t now = now_ts();
+  // Reuse the next reads only if the last batch came densely (and never after a pause).
+  bool dense = s->coarse_epoch == epoch && now - s->coarse_ts < kDenseTicks;
+  s->coarse_events = dense ? kCoarseEvents : 1;
+  s->coarse_left = s->coarse_events - 1;
+  s->coarse_epoch = epoch;
+  s->coarse_ts = now;
+  return now;
+}
+
 Slot* claim_slot(int tid) {
   if (!ensure_slots()) return nullptr;
   Slot* mine = nullptr;
@@ -213,8 +234,13 @@ Slot* claim_slot(int tid) {
     }
   }
   g_slots_lock.unlock();
-  if (!mine) return shared_slot();
+  if (!mine) {
+    note_recording_thread(nullptr);  // threads without a slot of their own share one
+    return shared_slot();
+  }
   mine->guard = 1;
+  mine->coarse_left = 0;  // an earlier owner's clock read is not this thread's
+  note_recording_thread(mine);
   // Cached stacks of an earlier owner need no reset: they are validated against this
   // thread's live stack, within its bounds, before any use.
   read_thread_stack(mine);
@@ -319,6 +345,7 @@ void unlock_all_slots_after_fork(bool child) {
       s->stolen.store(0);
     });
     g_flusher_running.store(false);
+    g.clock_epoch.store(0, std::memory_order_relaxed);  // one thread records again
     // The child's flusher starts with its first event ~100 ms after the fork (see
     // append_slow): a child that execs or exits at once never gets a second thread, which
     // unshare() and similar calls right after fork require.

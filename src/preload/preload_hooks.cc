@@ -61,7 +61,7 @@ void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame) {
   uint64_t w[2] = {format::record_head(format::RecordKind::kAlloc, reinterpret_cast<uintptr_t>(p)),
                    size};
   enter_slot(s);
-  append(s, w, 3, now_ts(), stack);
+  append(s, w, 3, event_ts(s), stack);
   leave_slot(s);
 }
 
@@ -69,7 +69,7 @@ void record_free(Slot* s, void* p) {
   SlotGuard guard(s);
   uint64_t w[1] = {format::record_head(format::RecordKind::kFree, reinterpret_cast<uintptr_t>(p))};
   enter_slot(s);
-  append(s, w, 2, now_ts(), 0);
+  append(s, w, 2, event_ts(s), 0);
   leave_slot(s);
 }
 
@@ -86,7 +86,7 @@ void record_realloc(Slot* s, void* old_p, bool old_recorded, void* new_p, size_t
   if (record_new) {
     uint64_t w[2] = {
         format::record_head(format::RecordKind::kAlloc, reinterpret_cast<uintptr_t>(new_p)), size};
-    append(s, w, 3, now_ts(), stack);
+    append(s, w, 3, event_ts(s), stack);
   }
   leave_slot(s);
 }
@@ -174,7 +174,7 @@ LS_EXPORT void* realloc(void* p, size_t n) {
   // In sampled mode the old pointer leaves the set before the real call: once it is
   // freed another thread may get (and sample) the same address.
   bool old_recorded = g.sample_interval == 0 || sample_forget(p);
-  uint64_t free_ts = old_recorded ? now_ts() : 0;
+  uint64_t free_ts = old_recorded ? event_ts(s) : 0;
   void* q = real.realloc(p, n);
   if (q == nullptr && n != 0) {  // failed: p is untouched
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
@@ -198,7 +198,7 @@ LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     return q;
   }
   bool old_recorded = g.sample_interval == 0 || sample_forget(p);
-  uint64_t free_ts = old_recorded ? now_ts() : 0;
+  uint64_t free_ts = old_recorded ? event_ts(s) : 0;
   void* q = real.realloc(p, bytes);
   if (q == nullptr && bytes != 0) {
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);

@@ -70,7 +70,10 @@ void threads_init() {
 
 Slot* hook_slot_slow(void* value) {
   if (!g_key_ok.load(std::memory_order_relaxed)) return nullptr;
-  if (reinterpret_cast<uintptr_t>(value) == kThreadExited) return shared_slot();
+  if (reinterpret_cast<uintptr_t>(value) == kThreadExited) {
+    note_recording_thread(nullptr);  // its last events go to the shared slot
+    return shared_slot();
+  }
   int tid = current_tid();
   if (find_inside(tid) >= 0) return nullptr;  // our own code, before the thread has a slot
   int entry = mark_inside(tid);
