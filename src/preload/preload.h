@@ -115,7 +115,13 @@ extern RealFunctions real;
 void resolve_real_functions();
 // The bootstrap pool serves the allocations dlsym makes while resolve_real_functions runs.
 void* bootstrap_alloc(size_t n, size_t align);
-bool is_bootstrap(const void* p);
+inline constexpr size_t kBootstrapBytes = 256 * 1024;
+extern char g_bootstrap_pool[kBootstrapBytes];
+// Inline: every free asks.
+inline bool is_bootstrap(const void* p) {
+  auto c = reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_bootstrap_pool);
+  return c < kBootstrapBytes;
+}
 
 // ---- preload_state.cc: init, connection, control messages.
 void ensure_init();             // phase A: env, clock, socket, hello (idempotent)

@@ -22,10 +22,11 @@ namespace leakscope::preload {
 
 RealFunctions real;
 
+alignas(64) char g_bootstrap_pool[kBootstrapBytes];
+
 namespace {
 
-constexpr size_t kBootstrapBytes = 256 * 1024;
-alignas(64) char g_pool[kBootstrapBytes];
+char* const g_pool = g_bootstrap_pool;
 std::atomic<size_t> g_pool_used{0};
 SpinLock g_resolve_lock;
 std::atomic<bool> g_resolved{false};
@@ -49,11 +50,6 @@ void* bootstrap_alloc(size_t n, size_t align) {
       return g_pool + start;
     }
   }
-}
-
-bool is_bootstrap(const void* p) {
-  auto c = static_cast<const char*>(p);
-  return c >= g_pool && c < g_pool + kBootstrapBytes;
 }
 
 void resolve_real_functions() {
