@@ -164,9 +164,8 @@ CREATE TABLE heap_process(
 CREATE TABLE heap_stack(
   process_id INTEGER NOT NULL,
   stack_id INTEGER NOT NULL,
-  depth INTEGER NOT NULL,
-  pc INTEGER NOT NULL,
-  PRIMARY KEY (process_id, stack_id, depth)
+  pcs BLOB NOT NULL,
+  PRIMARY KEY (process_id, stack_id)
 ) WITHOUT ROWID;
 CREATE TABLE heap_site_sample(
   process_id INTEGER NOT NULL,

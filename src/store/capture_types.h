@@ -9,7 +9,8 @@
 
 namespace leakscope::store {
 
-inline constexpr int kCaptureVersion = 1;
+// 2: heap_stack holds one row per stack (its pcs in a BLOB) instead of one per frame.
+inline constexpr int kCaptureVersion = 2;
 inline constexpr const char* kCaptureFormatName = "leakscope-capture";
 inline constexpr int64_t kNone = -1;
 // For values that may legitimately be negative (a process started before the recording).

@@ -37,6 +37,7 @@ class CaptureWriter {
 
   // Heap tracking rows (written in the same transaction as everything else).
   void add_heap_process(const HeapProcess& h) { heap_.processes.push_back(h); }
+  // The frames of one stack come together, depth 0 first (they become one row).
   void add_heap_stack_frame(const HeapStackFrame& f) { heap_.frames.push_back(f); }
   void add_heap_site_sample(const HeapSiteSample& s) { heap_.site_samples.push_back(s); }
   void add_heap_total(const HeapTotal& t) { heap_.totals.push_back(t); }
@@ -68,12 +69,12 @@ class CaptureWriter {
     std::vector<FrameSymbol> symbols;
   };
   HeapRows heap_;
-  Statement insert_heap_process_, insert_heap_frame_, insert_heap_site_sample_,
+  Statement insert_heap_process_, insert_heap_stack_, insert_heap_site_sample_,
       insert_heap_total_, insert_heap_unfreed_, insert_module_, insert_frame_symbol_;
   // The same inserts for kHeapBatchRows rows at a time: heap_stack and heap_site_sample
   // get up to millions of rows on allocation-heavy programs, and one statement per batch
   // costs half as much per row as one per row.
-  Statement insert_heap_frames_batch_, insert_heap_site_samples_batch_;
+  Statement insert_heap_site_samples_batch_;
 
   Database db_;
   Statement insert_process_, update_process_, insert_generation_, insert_sample_,

@@ -2,6 +2,8 @@
 // module and frame_symbol tables. Split from capture_writer.cc to keep each file small.
 #include "store/capture_writer.h"
 
+#include <algorithm>
+
 namespace leakscope::store {
 namespace {
 
@@ -23,13 +25,11 @@ Status CaptureWriter::prepare_heap_statements() {
   ASSIGN_OR_RETURN(insert_heap_process_, db_.prepare(
       "INSERT OR REPLACE INTO heap_process(process_id, mode, sample_interval, unwinder, status,"
       " events, lost_events) VALUES (?,?,?,?,?,?,?)"));
-  const std::string frame_head =
-      "INSERT OR REPLACE INTO heap_stack(process_id, stack_id, depth, pc)";
   const std::string site_head =
       "INSERT OR REPLACE INTO heap_site_sample(process_id, t_ms, stack_id, live_bytes,"
       " live_blocks, alloc_bytes, alloc_blocks, free_bytes, free_blocks, short_lived_blocks)";
-  ASSIGN_OR_RETURN(insert_heap_frame_, db_.prepare(batch_insert(frame_head, 4, 1)));
-  ASSIGN_OR_RETURN(insert_heap_frames_batch_, db_.prepare(batch_insert(frame_head, 4, kHeapBatchRows)));
+  ASSIGN_OR_RETURN(insert_heap_stack_, db_.prepare(
+      "INSERT OR REPLACE INTO heap_stack(process_id, stack_id, pcs) VALUES (?,?,?)"));
   ASSIGN_OR_RETURN(insert_heap_site_sample_, db_.prepare(batch_insert(site_head, 10, 1)));
   ASSIGN_OR_RETURN(insert_heap_site_samples_batch_,
                    db_.prepare(batch_insert(site_head, 10, kHeapBatchRows)));
@@ -76,11 +76,24 @@ Status CaptureWriter::write_heap_rows() {
     }
     return Status::ok();
   };
-  RETURN_IF_ERROR(write_batched(heap_.frames, insert_heap_frame_, insert_heap_frames_batch_, 4,
-                                [](Statement& st, int base, const HeapStackFrame& f) {
-    st.bind(base + 1, f.process_id).bind(base + 2, f.stack_id);
-    st.bind(base + 3, static_cast<int64_t>(f.depth)).bind(base + 4, static_cast<int64_t>(f.pc));
-  }));
+  // One row per stack, its pcs little-endian in a BLOB: a row per frame made these rows 95%
+  // of the collector's SQLite time on a compiler (1.5 M rows a second).
+  std::vector<uint64_t> pcs;
+  for (size_t i = 0; i < heap_.frames.size();) {
+    const HeapStackFrame& first = heap_.frames[i];
+    pcs.clear();
+    for (; i < heap_.frames.size() && heap_.frames[i].process_id == first.process_id &&
+           heap_.frames[i].stack_id == first.stack_id;
+         ++i) {
+      size_t depth = static_cast<size_t>(std::max(heap_.frames[i].depth, 0));
+      if (depth >= pcs.size()) pcs.resize(depth + 1, 0);
+      pcs[depth] = heap_.frames[i].pc;
+    }
+    auto& st = insert_heap_stack_;
+    st.bind(1, first.process_id).bind(2, first.stack_id);
+    st.bind_blob(3, pcs.data(), pcs.size() * sizeof(uint64_t));
+    RETURN_IF_ERROR(st.run());
+  }
   RETURN_IF_ERROR(write_batched(heap_.site_samples, insert_heap_site_sample_,
                                 insert_heap_site_samples_batch_, 10,
                                 [](Statement& st, int base, const HeapSiteSample& s) {

@@ -1,6 +1,8 @@
 // Heap table reading; see heap_reader.h.
 #include "store/heap_reader.h"
 
+#include <cstring>
+
 namespace leakscope::store {
 
 const HeapProcess* HeapData::find_process(int64_t process_id) const {
@@ -24,7 +26,17 @@ StatusOr<HeapData> read_heap_data(CaptureReader& reader) {
                                st.column_int(6)});
     }
   }
-  {
+  if (reader.meta().version >= 2) {
+    ASSIGN_OR_RETURN(Statement st, db.prepare("SELECT process_id, stack_id, pcs FROM heap_stack"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      size_t bytes = st.column_bytes(2);
+      std::vector<uint64_t>& pcs = out.stacks[{st.column_int(0), st.column_int(1)}];
+      pcs.resize(bytes / sizeof(uint64_t));
+      if (!pcs.empty()) std::memcpy(pcs.data(), st.column_blob(2), pcs.size() * sizeof(uint64_t));
+    }
+  } else {  // version 1: a row per frame
     ASSIGN_OR_RETURN(Statement st, db.prepare(
         "SELECT process_id, stack_id, pc FROM heap_stack ORDER BY process_id, stack_id, depth"));
     for (;;) {

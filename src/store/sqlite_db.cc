@@ -92,6 +92,10 @@ Statement& Statement::bind(int idx, std::string_view v) {
   sqlite3_bind_text(stmt_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::bind_blob(int idx, const void* data, size_t bytes) {
+  sqlite3_bind_blob64(stmt_, idx, data, bytes, SQLITE_TRANSIENT);
+  return *this;
+}
 Statement& Statement::bind_null(int idx) {
   sqlite3_bind_null(stmt_, idx);
   return *this;

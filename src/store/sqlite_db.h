@@ -57,6 +57,7 @@ class Statement {
   Statement& bind(int idx, double v);
   Statement& bind(int idx, std::string_view v);
   Statement& bind_null(int idx);
+  Statement& bind_blob(int idx, const void* data, size_t bytes);
   // Binds NULL when v < 0 (the procfs kMissing convention).
   Statement& bind_opt(int idx, int64_t v) { return v < 0 ? bind_null(idx) : bind(idx, v); }
 
@@ -74,6 +75,9 @@ class Statement {
     return column_is_null(col) ? -1 : column_int(col);
   }
   std::string column_text(int col) const;
+  // Bytes of a BLOB (or text) column; valid until the next step/reset.
+  const void* column_blob(int col) const { return sqlite3_column_blob(stmt_, col); }
+  size_t column_bytes(int col) const { return static_cast<size_t>(sqlite3_column_bytes(stmt_, col)); }
 
  private:
   sqlite3* db_ = nullptr;

@@ -1,6 +1,7 @@
 // Tests for the capture file: round trip through writer and reader, file mode, refusal of
-// files that are not captures or are newer, marks appended from another connection, and
-// durability of flushed rows when the writer dies without finishing.
+// files that are not captures or are newer, heap stacks in both layouts (a BLOB per stack
+// since version 2, a row per frame in version 1), marks appended from another connection,
+// and durability of flushed rows when the writer dies without finishing.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 
 #include "store/capture_reader.h"
 #include "store/capture_writer.h"
+#include "store/heap_reader.h"
 #include "store/sqlite_db.h"
 
 namespace leakscope::store {
@@ -169,6 +171,52 @@ TEST_F(CaptureStoreTest, RefusesNewerVersionNamingBoth) {
       << s.message();
   EXPECT_NE(s.message().find("version " + std::to_string(kCaptureVersion) + ")"), std::string::npos)
       << s.message();
+}
+
+TEST_F(CaptureStoreTest, HeapStacksRoundTripAndVersionOneStillReads) {
+  {
+    auto w = CaptureWriter::create(path_, run_info());
+    ASSERT_TRUE(w.is_ok());
+    ProcessInfo p;
+    p.pid = 4242;
+    p.start_ticks = 1;
+    int64_t id = (*w)->add_process(p);
+    // Two stacks, one 40 frames deep with a pc above 2^63.
+    for (int d = 0; d < 40; ++d)
+      (*w)->add_heap_stack_frame({id, 1, d, 0x400000ULL + static_cast<uint64_t>(d)});
+    (*w)->add_heap_stack_frame({id, 2, 0, 0xffffffffff600000ULL});
+    ASSERT_TRUE((*w)->finish(10, 0, -1).is_ok());
+  }
+  auto check = [&](const char* layout) {
+    auto r = CaptureReader::open(path_);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    auto heap = read_heap_data(*r);
+    ASSERT_TRUE(heap.is_ok()) << heap.status().message();
+    ASSERT_EQ(heap->stacks.size(), 2u) << layout;
+    const auto& deep = heap->stacks.begin()->second;
+    ASSERT_EQ(deep.size(), 40u) << layout;
+    EXPECT_EQ(deep[0], 0x400000ULL);
+    EXPECT_EQ(deep[39], 0x400000ULL + 39);
+    EXPECT_EQ(std::next(heap->stacks.begin())->second,
+              std::vector<uint64_t>{0xffffffffff600000ULL}) << layout;
+  };
+  check("version 2");
+  {
+    // Rewrite the table as version 1 wrote it: a row per frame.
+    auto db = Database::open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.is_ok());
+    std::string sql =
+        "DROP TABLE heap_stack; CREATE TABLE heap_stack(process_id INTEGER NOT NULL,"
+        " stack_id INTEGER NOT NULL, depth INTEGER NOT NULL, pc INTEGER NOT NULL,"
+        " PRIMARY KEY (process_id, stack_id, depth)) WITHOUT ROWID;";
+    for (int d = 39; d >= 0; --d)
+      sql += "INSERT INTO heap_stack VALUES (1, 1, " + std::to_string(d) + ", " +
+             std::to_string(0x400000 + d) + ");";
+    sql += "INSERT INTO heap_stack VALUES (1, 2, 0, " +
+           std::to_string(static_cast<int64_t>(0xffffffffff600000ULL)) + "); PRAGMA user_version=1;";
+    ASSERT_TRUE(db->exec(sql).is_ok());
+  }
+  check("version 1");
 }
 
 TEST_F(CaptureStoreTest, MarkFromAnotherConnectionWhileRecording) {
