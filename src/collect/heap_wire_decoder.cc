@@ -86,6 +86,22 @@ HeapWireRouter::FeedResult HeapWireRouter::feed(ConnId conn, const uint8_t* msg,
       sink_->stack_interned(image, d.id, pcs, d.depth);
       return {};
     }
+    case MsgType::kStacks: {
+      size_t off = sizeof(MsgHeader);
+      uint64_t pcs[format::kMaxStackDepth];
+      while (off < len) {
+        format::StackEntry e;
+        if (len - off < sizeof(e)) return {Result::kClose, -1, "truncated stack batch"};
+        std::memcpy(&e, msg + off, sizeof(e));
+        off += sizeof(e);
+        if (e.depth > format::kMaxStackDepth || len - off < size_t{e.depth} * 8)
+          return {Result::kClose, -1, "bad stack in batch"};
+        std::memcpy(pcs, msg + off, size_t{e.depth} * 8);
+        off += size_t{e.depth} * 8;
+        sink_->stack_interned(image, e.id, pcs, e.depth);
+      }
+      return {};
+    }
     case MsgType::kFork: {
       format::ForkMarker m;
       if (!read_struct(msg, len, &m)) return {Result::kClose, -1, "bad fork marker"};

@@ -246,6 +246,11 @@ CfiRule compute_cfi_rule(uintptr_t return_address);
 uint32_t capture_stack(Slot* s, uintptr_t pc0, void* frame);
 void unwind_load_unwinder();  // constructor: dlopen libgcc_s (RTLD_LOCAL) for DWARF unwinding
 void unwind_after_fork_child();
+// Sends the queued stack definitions; every event buffer calls it before it leaves.
+void send_pending_stack_defs();
+// Around fork: the batch is sent and held so the child never inherits a half-written one.
+void hold_stack_defs_for_fork();
+void release_stack_defs_after_fork();
 
 // ---- preload_sampler.cc: Poisson sampling by bytes.
 // The sampled mode's fast path: true when this allocation is certainly not sampled (the

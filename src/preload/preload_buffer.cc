@@ -289,6 +289,7 @@ void append_slow(Slot* s, const uint64_t* w, int words, uint64_t ts, uint32_t st
 
 void flush_locked(Slot* s) {
   if (s->used == 0) return;
+  send_pending_stack_defs();  // the ids its records use are defined first
   format::MsgHeader h = {};
   h.type = static_cast<uint16_t>(format::MsgType::kEvents);
   h.bytes = static_cast<uint32_t>(sizeof(h) + s->used * 8);
@@ -322,10 +323,12 @@ void lock_all_slots_for_fork() {
   if (!ensure_slots()) return;
   g_slots_lock.lock();  // no claims during the fork; released after it
   take_all_slots();
+  hold_stack_defs_for_fork();
 }
 
 void unlock_all_slots_after_fork(bool child) {
   if (!g_slots) return;
+  release_stack_defs_after_fork();
   if (child) {
     // Only the forking thread exists in the child; every other slot is free again.
     g_membarrier = g_membarrier &&

@@ -155,13 +155,52 @@ uint64_t hash_pcs(const uint64_t* pcs, int n) {
   return h | 1;  // 0 marks an empty entry
 }
 
-bool send_stack_def(uint32_t id, const uint64_t* pcs, int n) {
-  format::StackDef d = {};
-  d.header.type = static_cast<uint16_t>(format::MsgType::kStack);
-  d.header.bytes = static_cast<uint32_t>(sizeof(d) + static_cast<size_t>(n) * 8);
-  d.id = id;
-  d.depth = static_cast<uint32_t>(n);
-  return send_message(&d, sizeof(d), pcs, static_cast<size_t>(n) * 8, 0);
+// New stacks wait in one process-wide batch (kStacks) that leaves before any event buffer
+// does (send_pending_stack_defs in flush_locked): a thread that uses an id read it after
+// its definition was queued, so the definition is ahead of that thread's events.
+SpinLock g_defs_lock;
+std::atomic<pthread_t> g_defs_owner{0};  // a signal handler that exits or forks on the
+                                          // holder's own thread must not wait for itself
+bool g_defs_held_for_fork = false;
+alignas(8) uint8_t g_defs[format::kMaxMessageBytes];
+size_t g_defs_used = sizeof(format::MsgHeader);  // guarded by g_defs_lock
+std::atomic<bool> g_defs_pending{false};
+
+// False when this thread already holds it (further up its stack): leave it then.
+bool defs_lock() {
+  pthread_t self = ::pthread_self();
+  if (g_defs_owner.load(std::memory_order_relaxed) == self) return false;
+  g_defs_lock.lock();
+  g_defs_owner.store(self, std::memory_order_relaxed);
+  return true;
+}
+
+void defs_unlock() {
+  g_defs_owner.store(0, std::memory_order_relaxed);
+  g_defs_lock.unlock();
+}
+
+void send_defs_locked() {
+  if (g_defs_used <= sizeof(format::MsgHeader)) return;
+  format::MsgHeader h = {};
+  h.type = static_cast<uint16_t>(format::MsgType::kStacks);
+  h.bytes = static_cast<uint32_t>(g_defs_used);
+  __builtin_memcpy(g_defs, &h, sizeof(h));
+  send_message(g_defs, g_defs_used, nullptr, 0, 0);
+  g_defs_used = sizeof(format::MsgHeader);
+  g_defs_pending.store(false, std::memory_order_release);
+}
+
+void queue_stack_def(uint32_t id, const uint64_t* pcs, int n) {
+  format::StackEntry e = {id, static_cast<uint32_t>(n)};
+  size_t need = sizeof(e) + static_cast<size_t>(n) * 8;
+  if (!defs_lock()) return;  // cannot happen: our own code does not allocate
+  if (g_defs_used + need > sizeof(g_defs)) send_defs_locked();
+  __builtin_memcpy(g_defs + g_defs_used, &e, sizeof(e));
+  __builtin_memcpy(g_defs + g_defs_used + sizeof(e), pcs, static_cast<size_t>(n) * 8);
+  g_defs_used += need;
+  g_defs_pending.store(true, std::memory_order_release);
+  defs_unlock();
 }
 
 uint32_t intern(uint64_t h, const uint64_t* pcs, int n) {
@@ -178,7 +217,7 @@ uint32_t intern(uint64_t h, const uint64_t* pcs, int n) {
         uint32_t id = g_next_stack_id.fetch_add(1, std::memory_order_relaxed);
         // A new stack may be the first from a library dlopen'd since the last module list.
         send_modules_if_changed();
-        send_stack_def(id, pcs, n);
+        queue_stack_def(id, pcs, n);
         e.id.store(id, std::memory_order_release);
         return id;
       }
@@ -431,6 +470,23 @@ void unwind_load_unwinder() {
   }
   g_gcc = u;
   g_unwinder_ready.store(true, std::memory_order_release);
+}
+
+void send_pending_stack_defs() {
+  if (!g_defs_pending.load(std::memory_order_acquire) || !defs_lock()) return;
+  send_defs_locked();
+  defs_unlock();
+}
+
+void hold_stack_defs_for_fork() {
+  g_defs_held_for_fork = defs_lock();
+  if (g_defs_held_for_fork) send_defs_locked();
+}
+
+void release_stack_defs_after_fork() {
+  // In the child the holder is the forking thread under its new identity: same pthread_t.
+  if (g_defs_held_for_fork) defs_unlock();
+  g_defs_held_for_fork = false;
 }
 
 void unwind_after_fork_child() {

@@ -64,6 +64,20 @@ Msg stack_def(uint32_t id, std::vector<uint64_t> pcs) {
   return m;
 }
 
+// A kStacks batch: the preload's way since wire version 2.
+Msg stack_batch(const std::vector<std::pair<uint32_t, std::vector<uint64_t>>>& defs) {
+  MsgHeader h = {};
+  h.type = static_cast<uint16_t>(MsgType::kStacks);
+  Msg m;
+  m.put(h);
+  for (const auto& [id, pcs] : defs) {
+    m.put(StackEntry{id, static_cast<uint32_t>(pcs.size())});
+    for (uint64_t pc : pcs) m.put(pc);
+  }
+  m.finish();
+  return m;
+}
+
 struct Rec {
   RecordKind kind;
   uint64_t ptr;
@@ -144,6 +158,38 @@ TEST_F(DecoderTest, EventsReachTheAggregator) {
   EXPECT_EQ(p->exe, "/bin/x");
   ASSERT_EQ(p->frames.size(), 2u);
   EXPECT_EQ(p->frames[0].pc, 0x400100u);
+}
+
+TEST_F(DecoderTest, StackBatchesDefineEveryStackAndBadOnesClose) {
+  router.open(3, 100, 77);
+  ASSERT_EQ(feed(3, hello(100, 0xAAB)), HeapWireRouter::Result::kOk);
+  ASSERT_EQ(feed(3, stack_batch({{1, {0x400100, 0x400200}}, {2, {0x400300}}, {3, {}}})),
+            HeapWireRouter::Result::kOk);
+  ASSERT_EQ(feed(3, events(1000, {{RecordKind::kAlloc, 0x7000, 48, 1, 0},
+                                  {RecordKind::kAlloc, 0x7100, 16, 2, 5}})),
+            HeapWireRouter::Result::kOk);
+  HeapReport r = agg.snapshot(10);
+  const auto* p = find(r, 100);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->frames.size(), 3u);  // stack 1 (two frames) and stack 2 (one)
+  EXPECT_EQ(p->frames[2].pc, 0x400300u);
+
+  router.open(4, 101, 77);
+  ASSERT_EQ(feed(4, hello(101, 0xAAC)), HeapWireRouter::Result::kOk);
+  Msg truncated = stack_batch({{1, {0x400100, 0x400200}}});
+  truncated.bytes.resize(truncated.bytes.size() - 8);
+  truncated.finish();
+  EXPECT_EQ(feed(4, truncated), HeapWireRouter::Result::kClose);
+  router.open(5, 102, 77);
+  ASSERT_EQ(feed(5, hello(102, 0xAAD)), HeapWireRouter::Result::kOk);
+  Msg half_entry = stack_batch({{1, {0x400100}}});
+  half_entry.bytes.resize(half_entry.bytes.size() + 4);  // 4 bytes of a next entry
+  half_entry.finish();
+  EXPECT_EQ(feed(5, half_entry), HeapWireRouter::Result::kClose);
+  router.open(6, 103, 77);
+  ASSERT_EQ(feed(6, hello(103, 0xAAE)), HeapWireRouter::Result::kOk);
+  EXPECT_EQ(feed(6, stack_batch({{1, std::vector<uint64_t>(kMaxStackDepth + 1, 0x400100)}})),
+            HeapWireRouter::Result::kClose);
 }
 
 TEST_F(DecoderTest, RefusesANewerVersionAndRecordsWhy) {

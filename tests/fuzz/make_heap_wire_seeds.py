@@ -5,8 +5,8 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x5048534C, 1
-HELLO, EVENTS, STACK, FORK, EXIT, WATERMARK = 1, 2, 3, 4, 5, 6
+MAGIC, VERSION = 0x5048534C, 2
+HELLO, EVENTS, STACK, FORK, EXIT, WATERMARK, STACKS = 1, 2, 3, 4, 5, 6, 10
 
 
 def msg(kind, body, base_ts=0):
@@ -21,6 +21,11 @@ def hello(pid, nonce, flags=0, parent_nonce=0, fork_id=0, version=VERSION, exe=b
 
 def stack(sid, pcs):
     return msg(STACK, struct.pack("<II", sid, len(pcs)) + b"".join(struct.pack("<Q", p) for p in pcs))
+
+
+def stacks(defs):
+    return msg(STACKS, b"".join(struct.pack("<II", sid, len(pcs)) + b"".join(struct.pack("<Q", p) for p in pcs)
+                                for sid, pcs in defs))
 
 
 def ts_word(sid, delta):
@@ -49,7 +54,7 @@ def frame(conn, m):
 
 def main(out):
     os.makedirs(out, exist_ok=True)
-    one = [hello(10, 0xA1), stack(1, [0x401000, 0x402000]), stack(2, [0x403000]),
+    one = [hello(10, 0xA1), stacks([(1, [0x401000, 0x402000]), (2, [0x403000])]), stack(3, [0x404000]),
            events([("alloc", 0x1000, 32, 1, 1), ("alloc", 0x2000, 64, 2, 2), ("free", 0x1000, 3),
                    ("mmap", 0x7F0000000000, 1 << 20, 2, 4), ("mremap", 0x7F0000200000, 2 << 20,
                    0x7F0000000000, 1 << 20, 2, 5), ("munmap", 0x7F0000200000, 4096, 6),
@@ -64,7 +69,7 @@ def main(out):
     seeds = {
         "single_image": b"".join(frame(0, m) for m in one),
         "fork_child": b"".join(forked),
-        "newer_version": frame(0, hello(30, 0xC1, version=2)) + frame(0, events([("alloc", 0x10, 8, 0, 0)])),
+        "newer_version": frame(0, hello(30, 0xC1, version=VERSION + 1)) + frame(0, events([("alloc", 0x10, 8, 0, 0)])),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
