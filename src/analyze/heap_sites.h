@@ -28,6 +28,10 @@ namespace leakscope::analyze {
 
 enum class SiteGrouping { kStack, kFunction };
 
+// Fewest binned live-heap points for which the verdict engine's window and rate are used;
+// with fewer, the window is the trailing half and the process rate is not given.
+inline constexpr size_t kMinHeapVerdictBins = 8;
+
 struct SiteOptions {
   SiteGrouping grouping = SiteGrouping::kStack;
   SeriesParams params;     // confidence, alpha, target_bins: shared with the verdict

@@ -328,5 +328,28 @@ TEST_F(HeapSitesTest, TeardownAtExitIsNotTheFinalRegime) {
   EXPECT_FALSE(blind.sites[0].growth.growing);
 }
 
+TEST_F(HeapSitesTest, ShortRunRanksWhatTheRunningProgramHeldBeforeItsTeardown) {
+  // Six ticks (too few for a significant trend): a site leaking 2.5 MiB a second and freed
+  // at exit, and a 256 KiB block kept to the end. Ranked by live bytes at the end alone,
+  // the 256 KiB block came first (a real 6 s Python run did this).
+  HeapRows rows;
+  rows.alloc(kStartup, 256 << 10, 1);
+  for (int i = 0; i < 6; ++i) {
+    rows.alloc(kLeaker, 10 * (256 << 10), 10);
+    rows.tick(1000 * (i + 1));
+  }
+  rows.free(kLeaker, rows.counters(kLeaker).live_bytes, 60, false);
+  rows.tick(6335);
+  ProcessSites p = rank_process_sites(full_mode(), rows.samples, rows.totals, {}, SiteOptions(),
+                                      {}, /*running_until_ms=*/6235);
+  EXPECT_LT(p.heap_verdict.bins, kMinHeapVerdictBins);
+  ASSERT_EQ(p.sites.size(), 2u);
+  EXPECT_EQ(p.sites[0].stack_ids, std::vector<int64_t>{kLeaker});
+  EXPECT_FALSE(p.sites[0].growth.growing);  // three points cannot show it significantly
+  EXPECT_NEAR(p.sites[0].growth.rate, 10 * (256 << 10), 1.0);
+  EXPECT_EQ(p.sites[0].live_bytes, 0);
+  EXPECT_EQ(p.sites[1].stack_ids, std::vector<int64_t>{kStartup});
+}
+
 }  // namespace
 }  // namespace leakscope::analyze
