@@ -98,7 +98,7 @@ bool LiveMap::insert(uint64_t ptr, const Block& block, Block* old) {
     values_[i] = pack(ptr, block);
     return true;
   }
-  if ((count_ + 1) * 2 > buckets_ * kWays) grow();
+  if ((count_ + 1) * 8 > buckets_ * kWays * 5) grow();
   place(ptr, pack(ptr, block));
   return false;
 }

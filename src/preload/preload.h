@@ -160,8 +160,7 @@ struct alignas(64) Slot {
   uint64_t rng = 0;
   uint64_t coarse_ts = 0;      // event_ts: the last clock read, reused while dense
   uint32_t coarse_epoch = 0;
-  uint32_t coarse_left = 0;
-  uint32_t coarse_events = 1;
+  uint32_t coarse_left = 0;     // further events that may reuse coarse_ts
   // How stacks were obtained (summed over slots for StatsMsg).
   uint64_t cfi_stacks = 0, dwarf_stacks = 0, cached_stacks = 0, truncated_stacks = 0;
   uint64_t tail_reuses = 0;

@@ -214,8 +214,7 @@ uint64_t event_ts_slow(Slot* s, uint32_t epoch) {
   uint64_t now = now_ts();
   // Reuse the next reads only if the last batch came densely (and never after a pause).
   bool dense = s->coarse_epoch == epoch && now - s->coarse_ts < kDenseTicks;
-  s->coarse_events = dense ? kCoarseEvents : 1;
-  s->coarse_left = s->coarse_events - 1;
+  s->coarse_left = dense ? kCoarseEvents - 1 : 0;
   s->coarse_epoch = epoch;
   s->coarse_ts = now;
   return now;
