@@ -45,7 +45,7 @@ struct HeapProcessReport {
   std::string exe;
   bool ended = false;  // the process exited (its unfreed rows are in this report)
   store::HeapProcess process;
-  std::vector<store::HeapStackFrame> frames;
+  std::vector<store::HeapStack> stacks;  // first seen in this report
   std::vector<store::HeapSiteSample> sites;
   std::optional<store::HeapTotal> total;
   std::vector<store::HeapUnfreed> unfreed;

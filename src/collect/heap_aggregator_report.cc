@@ -67,9 +67,7 @@ void HeapAggregator::report_process(ProcessState& p, int64_t t_ms, HeapReport* o
     HeapStackCounters& c = p.counters[stack];
     if (c.frames_written || stack == 0) return;
     c.frames_written = true;
-    const auto& pcs = p.stacks[stack];
-    for (size_t d = 0; d < pcs.size(); ++d)
-      r.frames.push_back({0, stack, static_cast<int>(d), pcs[d]});
+    r.stacks.push_back({0, stack, p.stacks[stack]});
   };
   // In stack order: the capture's (process, stack, time) index then grows by sweeps.
   std::sort(p.dirty.begin(), p.dirty.end());

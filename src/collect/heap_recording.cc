@@ -119,16 +119,16 @@ void HeapRecording::check_new_processes(ProcessTree& tree) {
   }
 }
 
-void HeapRecording::write_report(const HeapReport& report, ProcessTree& tree,
+void HeapRecording::write_report(HeapReport report, ProcessTree& tree,
                                  store::CaptureWriter& w, int64_t now_ms) {
-  for (const auto& pr : report.processes) {
+  for (auto& pr : report.processes) {
     int64_t id = tree.resolve(pr.key.pid, pr.key.start_ticks, pr.ppid, pr.exe, now_ms);
     store::HeapProcess hp = pr.process;
     hp.process_id = id;
     w.add_heap_process(hp);
-    for (auto f : pr.frames) {
-      f.process_id = id;
-      w.add_heap_stack_frame(f);
+    for (auto& s : pr.stacks) {  // moved: a compiler's first seconds hold ~1 M frames
+      s.process_id = id;
+      w.add_heap_stack(std::move(s));
     }
     for (auto s : pr.sites) {
       s.process_id = id;
@@ -157,14 +157,14 @@ void HeapRecording::write_report(const HeapReport& report, ProcessTree& tree,
 
 void HeapRecording::on_tick(ProcessTree& tree, store::CaptureWriter& writer, int64_t now_ms) {
   check_new_processes(tree);
-  for (const auto& report : ingest_->take_reports()) write_report(report, tree, writer, now_ms);
+  for (auto& report : ingest_->take_reports()) write_report(std::move(report), tree, writer, now_ms);
 }
 
 void HeapRecording::finish(ProcessTree& tree, store::CaptureWriter& writer, int64_t now_ms) {
   check_new_processes(tree);
-  for (const auto& report : ingest_->take_reports()) write_report(report, tree, writer, now_ms);
+  for (auto& report : ingest_->take_reports()) write_report(std::move(report), tree, writer, now_ms);
   HeapReport last = ingest_->stop(/*drain_ms=*/2000);
-  write_report(last, tree, writer, now_ms);
+  write_report(std::move(last), tree, writer, now_ms);
 }
 
 }  // namespace leakscope::collect

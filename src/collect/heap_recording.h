@@ -57,7 +57,7 @@ class HeapRecording {
  private:
   HeapRecording() = default;
   void check_new_processes(ProcessTree& tree);
-  void write_report(const HeapReport& report, ProcessTree& tree, store::CaptureWriter& writer,
+  void write_report(HeapReport report, ProcessTree& tree, store::CaptureWriter& writer,
                     int64_t now_ms);
 
   HeapOptions options_;

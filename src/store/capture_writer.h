@@ -37,8 +37,9 @@ class CaptureWriter {
 
   // Heap tracking rows (written in the same transaction as everything else).
   void add_heap_process(const HeapProcess& h) { heap_.processes.push_back(h); }
-  // The frames of one stack come together, depth 0 first (they become one row).
-  void add_heap_stack_frame(const HeapStackFrame& f) { heap_.frames.push_back(f); }
+  void add_heap_stack(HeapStack s) { heap_.stacks.push_back(std::move(s)); }
+  // Frame by frame (tests): consecutive frames of one stack extend it.
+  void add_heap_stack_frame(const HeapStackFrame& f);
   void add_heap_site_sample(const HeapSiteSample& s) { heap_.site_samples.push_back(s); }
   void add_heap_total(const HeapTotal& t) { heap_.totals.push_back(t); }
   void add_heap_unfreed(const HeapUnfreed& u) { heap_.unfreed.push_back(u); }
@@ -61,7 +62,7 @@ class CaptureWriter {
 
   struct HeapRows {
     std::vector<HeapProcess> processes;
-    std::vector<HeapStackFrame> frames;
+    std::vector<HeapStack> stacks;
     std::vector<HeapSiteSample> site_samples;
     std::vector<HeapTotal> totals;
     std::vector<HeapUnfreed> unfreed;

@@ -20,6 +20,13 @@ struct HeapProcess {
   int64_t lost_events = 0;     // events the target could not deliver (said, not hidden)
 };
 
+// An interned call stack: its return addresses, innermost (the malloc caller) first.
+struct HeapStack {
+  int64_t process_id = 0;
+  int64_t stack_id = 0;
+  std::vector<uint64_t> pcs;
+};
+
 // One frame of an interned call stack, innermost (depth 0 = allocation site) first.
 struct HeapStackFrame {
   int64_t process_id = 0;

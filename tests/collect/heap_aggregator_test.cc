@@ -32,11 +32,7 @@ struct Collected {
       for (const auto& s : p.sites) sites[{p.key.pid, s.stack_id}] = s;
       for (const auto& u : p.unfreed) unfreed[p.key.pid].push_back(u);
       if (p.total) totals[p.key.pid] = *p.total;
-      for (const auto& f : p.frames) {
-        auto& pcs = stacks[{p.key.pid, f.stack_id}];
-        if (pcs.size() <= static_cast<size_t>(f.depth)) pcs.resize(static_cast<size_t>(f.depth) + 1);
-        pcs[static_cast<size_t>(f.depth)] = f.pc;
-      }
+      for (const auto& s : p.stacks) stacks[{p.key.pid, s.stack_id}] = s.pcs;
       for (const auto& m : p.modules) modules[p.key.pid].push_back(m);
       for (const auto& n : p.notices) notices.push_back(n);
     }
@@ -123,7 +119,7 @@ TEST_F(AggregatorTest, CountsPerStackAndReportsOnlyChanges) {
   ASSERT_EQ(next.processes.size(), 1u);
   ASSERT_EQ(next.processes[0].sites.size(), 1u);
   EXPECT_EQ(next.processes[0].sites[0].stack_id, s2);
-  EXPECT_TRUE(next.processes[0].frames.empty());  // frames are written once per stack
+  EXPECT_TRUE(next.processes[0].stacks.empty());  // a stack is written once
   ASSERT_TRUE(next.processes[0].total.has_value());
   EXPECT_EQ(next.processes[0].total->live_bytes, 37);
 }

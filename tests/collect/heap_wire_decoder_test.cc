@@ -156,8 +156,8 @@ TEST_F(DecoderTest, EventsReachTheAggregator) {
   ASSERT_EQ(p->unfreed.size(), 1u);
   EXPECT_EQ(p->unfreed[0].bytes, 16);
   EXPECT_EQ(p->exe, "/bin/x");
-  ASSERT_EQ(p->frames.size(), 2u);
-  EXPECT_EQ(p->frames[0].pc, 0x400100u);
+  ASSERT_EQ(p->stacks.size(), 1u);
+  EXPECT_EQ(p->stacks[0].pcs, (std::vector<uint64_t>{0x400100, 0x400200}));
 }
 
 TEST_F(DecoderTest, StackBatchesDefineEveryStackAndBadOnesClose) {
@@ -171,8 +171,8 @@ TEST_F(DecoderTest, StackBatchesDefineEveryStackAndBadOnesClose) {
   HeapReport r = agg.snapshot(10);
   const auto* p = find(r, 100);
   ASSERT_NE(p, nullptr);
-  ASSERT_EQ(p->frames.size(), 3u);  // stack 1 (two frames) and stack 2 (one)
-  EXPECT_EQ(p->frames[2].pc, 0x400300u);
+  ASSERT_EQ(p->stacks.size(), 2u);  // stack 3: no event uses it, not written
+  EXPECT_EQ(p->stacks[1].pcs, std::vector<uint64_t>{0x400300});
 
   router.open(4, 101, 77);
   ASSERT_EQ(feed(4, hello(101, 0xAAC)), HeapWireRouter::Result::kOk);
