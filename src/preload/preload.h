@@ -158,7 +158,7 @@ struct alignas(64) Slot {
   UnwindCache* cache = nullptr;
   int64_t bytes_until_sample = 0;
   uint64_t rng = 0;
-  uint64_t coarse_ts = 0;      // event_ts: the last clock read, reused while dense
+  uint64_t coarse_ts = 0;      // event_ts: the last stamp given, from the last clock read
   uint32_t coarse_epoch = 0;
   uint32_t coarse_left = 0;     // further events that may reuse coarse_ts
   // How stacks were obtained (summed over slots for StatsMsg).
@@ -176,7 +176,12 @@ inline constexpr uint32_t kBufferWords =
 // took under kDenseTicks) and never across a flusher pass (100 ms). The first event of a
 // second thread sets bit 0 of clock_epoch for good before it records anything, and a
 // thread that could race with it (a free of a pointer that thread allocated, a reuse of
-// one it freed) synchronizes through the allocator first, so it sees the bit.
+// one it freed) synchronizes through the allocator first, so it sees the bit. A reused read
+// still gives every event its own stamp, one tick after the previous: the aggregator
+// orders a thread's free and the next alloc of the same address by stamp (a free that
+// matched no block waits as a tombstone for the first alloc *not before* it), so two
+// equal stamps would let a block allocated after such a free be taken as already freed.
+// One tick per event stays behind the real clock: no event takes less than a tick.
 inline constexpr uint32_t kCoarseEvents = 16;
 inline constexpr uint64_t kDenseTicks = uint64_t{1} << 16;  // 16-65 us of TSC, 65 us of ns
 uint64_t event_ts_slow(Slot* s, uint32_t epoch);
@@ -185,7 +190,7 @@ inline uint64_t event_ts(Slot* s) {
   if (epoch & 1) return now_ts();
   if (LS_LIKELY(epoch == s->coarse_epoch && s->coarse_left != 0)) {
     --s->coarse_left;
-    return s->coarse_ts;
+    return ++s->coarse_ts;
   }
   return event_ts_slow(s, epoch);
 }

@@ -212,6 +212,7 @@ void note_recording_thread(Slot* mine) {
 
 uint64_t event_ts_slow(Slot* s, uint32_t epoch) {
   uint64_t now = now_ts();
+  if (now <= s->coarse_ts) now = s->coarse_ts + 1;  // strictly after this slot's last stamp
   // Reuse the next reads only if the last batch came densely (and never after a pause).
   bool dense = s->coarse_epoch == epoch && now - s->coarse_ts < kDenseTicks;
   s->coarse_left = dense ? kCoarseEvents - 1 : 0;
