@@ -104,6 +104,12 @@ try {
   for (const id of pids) {
     await page.locator("#" + id).scrollIntoViewIfNeeded();
     await page.waitForSelector(`#${id} .chart[data-chart='memory'] canvas`, { timeout: 10000 });
+    // Every chart of the section is drawn lazily when it comes into view: wait for all of
+    // them, not just the memory one (a loaded machine once counted 1 of 3 canvases).
+    await page.waitForFunction((sid) => {
+      const s = document.getElementById(sid);
+      return s.querySelectorAll(".chart").length === s.querySelectorAll(".chart canvas").length;
+    }, id, { timeout: 10000 });
     // Counts painted pixels in each chart canvas of the section (uPlot draws on a
     // transparent canvas: anything opaque is axes, grid, bands or lines).
     const charts = await page.$$eval(`#${id} .chart canvas`, (canvases) => canvases.map((c) => {
