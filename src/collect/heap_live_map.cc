@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -45,6 +46,16 @@ LiveMap& LiveMap::operator=(const LiveMap& other) {
     insert(other.keys_[i], other.unpack(other.keys_[i], other.values_[i]), &ignored);
   }
   return *this;
+}
+
+void LiveMap::swap(LiveMap& other) noexcept {
+  std::swap(keys_, other.keys_);
+  std::swap(values_, other.values_);
+  std::swap(overflow_, other.overflow_);
+  std::swap(buckets_, other.buckets_);
+  std::swap(shift_, other.shift_);
+  std::swap(count_, other.count_);
+  std::swap(big_sizes_, other.big_sizes_);
 }
 
 LiveMap::Block LiveMap::unpack_big(uint64_t ptr, const Value& v) const {

@@ -30,8 +30,14 @@ class LiveMap {
   LiveMap() = default;
   LiveMap(const LiveMap& other) { *this = other; }
   LiveMap& operator=(const LiveMap& other);
-  LiveMap(LiveMap&&) noexcept = default;
-  LiveMap& operator=(LiveMap&&) noexcept = default;
+  // A moved-from map is empty (not a bucket count without buckets).
+  LiveMap(LiveMap&& other) noexcept { swap(other); }
+  LiveMap& operator=(LiveMap&& other) noexcept {
+    LiveMap taken(std::move(other));
+    swap(taken);
+    return *this;
+  }
+  void swap(LiveMap& other) noexcept;
 
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }

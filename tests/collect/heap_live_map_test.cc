@@ -91,5 +91,26 @@ TEST(LiveMapTest, EraseIfNotAfterKeepsNewerBlocks) {
   EXPECT_FALSE(found);
 }
 
+TEST(LiveMapTest, CopiesAndMovesKeepEveryBlockAndLeaveTheSourceEmptyOrIntact) {
+  LiveMap map;
+  LiveMap::Block old, b;
+  for (uint64_t i = 1; i <= 1000; ++i) map.insert(i * 48, {i, i, 1}, &old);
+  map.insert(0x9000000, {5ULL << 32, 1, 2}, &old);
+  LiveMap copy(map);
+  ASSERT_EQ(copy.size(), map.size());
+  ASSERT_TRUE(copy.find(0x9000000, &b));
+  EXPECT_EQ(b.size, 5ULL << 32);
+  LiveMap moved(std::move(map));
+  EXPECT_EQ(moved.size(), 1001u);
+  EXPECT_EQ(map.size(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from map is empty
+  EXPECT_FALSE(map.find(48, &b));
+  map.insert(48, {7, 7, 7}, &old);  // and usable
+  ASSERT_TRUE(map.find(48, &b));
+  EXPECT_EQ(b.size, 7u);
+  copy = std::move(moved);
+  ASSERT_TRUE(copy.find(1000 * 48, &b));
+  EXPECT_EQ(b.size, 1000u);
+}
+
 }  // namespace
 }  // namespace leakscope::collect
