@@ -76,32 +76,9 @@ HeapWireRouter::FeedResult HeapWireRouter::feed(ConnId conn, const uint8_t* msg,
   switch (static_cast<MsgType>(h.type)) {
     case MsgType::kEvents:
       return events(image, msg, len);
-    case MsgType::kStack: {
-      format::StackDef d;
-      if (!read_struct(msg, len, &d) || d.depth > format::kMaxStackDepth ||
-          len != sizeof(d) + size_t{d.depth} * 8)
-        return {Result::kClose, -1, "bad stack message"};
-      uint64_t pcs[format::kMaxStackDepth];
-      std::memcpy(pcs, msg + sizeof(d), size_t{d.depth} * 8);
-      sink_->stack_interned(image, d.id, pcs, d.depth);
-      return {};
-    }
-    case MsgType::kStacks: {
-      size_t off = sizeof(MsgHeader);
-      uint64_t pcs[format::kMaxStackDepth];
-      while (off < len) {
-        format::StackEntry e;
-        if (len - off < sizeof(e)) return {Result::kClose, -1, "truncated stack batch"};
-        std::memcpy(&e, msg + off, sizeof(e));
-        off += sizeof(e);
-        if (e.depth > format::kMaxStackDepth || len - off < size_t{e.depth} * 8)
-          return {Result::kClose, -1, "bad stack in batch"};
-        std::memcpy(pcs, msg + off, size_t{e.depth} * 8);
-        off += size_t{e.depth} * 8;
-        sink_->stack_interned(image, e.id, pcs, e.depth);
-      }
-      return {};
-    }
+    case MsgType::kStack:  // a StackDef is a header and one StackEntry with its pcs
+    case MsgType::kStacks:
+      return stacks(image, msg, len, static_cast<MsgType>(h.type) == MsgType::kStack);
     case MsgType::kFork: {
       format::ForkMarker m;
       if (!read_struct(msg, len, &m)) return {Result::kClose, -1, "bad fork marker"};
@@ -292,6 +269,27 @@ HeapWireRouter::FeedResult HeapWireRouter::events(HeapImageId image, const uint8
     i += static_cast<size_t>(n);
   }
   flush();
+  return {};
+}
+
+HeapWireRouter::FeedResult HeapWireRouter::stacks(HeapImageId image, const uint8_t* msg,
+                                                  size_t len, bool single) {
+  static_assert(sizeof(format::StackDef) == sizeof(MsgHeader) + sizeof(format::StackEntry));
+  size_t off = sizeof(MsgHeader);
+  uint64_t pcs[format::kMaxStackDepth];
+  for (int n = 0; off < len; ++n) {
+    format::StackEntry e;
+    if (single && n == 1) return {Result::kClose, -1, "bad stack message"};
+    if (len - off < sizeof(e)) return {Result::kClose, -1, "truncated stack batch"};
+    std::memcpy(&e, msg + off, sizeof(e));
+    off += sizeof(e);
+    if (e.depth > format::kMaxStackDepth || len - off < size_t{e.depth} * 8)
+      return {Result::kClose, -1, "bad stack in batch"};
+    std::memcpy(pcs, msg + off, size_t{e.depth} * 8);
+    off += size_t{e.depth} * 8;
+    sink_->stack_interned(image, e.id, pcs, e.depth);
+  }
+  if (single && off == sizeof(MsgHeader)) return {Result::kClose, -1, "bad stack message"};
   return {};
 }
 

@@ -76,6 +76,8 @@ class HeapWireRouter {
   FeedResult hello(ConnId conn, Conn& c, const uint8_t* msg, size_t len, bool force);
   FeedResult events(HeapImageId image, const uint8_t* msg, size_t len);
   FeedResult modules(HeapImageId image, const uint8_t* msg, size_t len);
+  // kStacks, or kStack (`single`: exactly one definition).
+  FeedResult stacks(HeapImageId image, const uint8_t* msg, size_t len, bool single);
   HeapImageId new_image(pid_t pid, uint64_t start_ticks, uint64_t nonce);
 
   HeapEventSink* sink_;

@@ -77,15 +77,14 @@ void render_growth(const SitesView& view, const ProcessSites& p, std::string* ou
   const auto& hv = p.heap_verdict;
   *out +=
       fmt::format("  window {:.1f} s to {:.1f} s: {}\n", p.window_t0, p.window_t1, p.window_source);
+  *out += fmt::format("  live heap: peak {} at {:.1f} s; ",
+                      format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t);
   if (hv.bins < analyze::kMinHeapVerdictBins) {
     // No rate rather than "+0 B/min": a short run's heap can grow fast in its few ticks.
-    *out += fmt::format("  live heap: peak {} at {:.1f} s; {} heap ticks: too few for a rate"
-                        " or a verdict (sites below show their own trends)\n",
-                        format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t,
-                        hv.bins);
+    *out += fmt::format("{} heap ticks: too few for a rate or a verdict (sites below show their"
+                        " own trends)\n", hv.bins);
   } else {
-    *out += fmt::format("  live heap: peak {} at {:.1f} s; {} [{}, {}] in the window; verdict {}\n",
-                        format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t,
+    *out += fmt::format("{} [{}, {}] in the window; verdict {}\n",
                         format_byte_rate_per_min(hv.rate), format_byte_rate_per_min(hv.ci_lo),
                         format_byte_rate_per_min(hv.ci_hi), analyze::state_name(hv.state));
   }
