@@ -53,8 +53,11 @@ StatusOr<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string
   ASSIGN_OR_RETURN(Database db, Database::open(path, SQLITE_OPEN_READWRITE));
   std::unique_ptr<CaptureWriter> w(new CaptureWriter(std::move(db)));
   // NORMAL in WAL mode: commits are durable against a crash of leakscope (the WAL is in
-  // the page cache) and only an OS crash can lose the last commits.
-  RETURN_IF_ERROR(w->db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // the page cache) and only an OS crash can lose the last commits. Creating the file and
+  // its schema syncs nothing: an OS crash before the run starts loses nothing of value,
+  // and those ~6 fdatasyncs cost several ms before the program may start (5% of a
+  // 0.2 s program's time).
+  RETURN_IF_ERROR(w->db_.exec("PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL;"));
   RETURN_IF_ERROR(w->db_.exec("BEGIN"));
   RETURN_IF_ERROR(w->db_.exec(kCaptureSchemaSql));
   RETURN_IF_ERROR(w->db_.exec("PRAGMA user_version=" + std::to_string(kCaptureVersion)));
@@ -82,6 +85,7 @@ StatusOr<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string
     RETURN_IF_ERROR(ins.run());
   }
   RETURN_IF_ERROR(w->db_.exec("COMMIT"));
+  RETURN_IF_ERROR(w->db_.exec("PRAGMA synchronous=NORMAL;"));
   RETURN_IF_ERROR(w->prepare_statements());
   return w;
 }
@@ -233,7 +237,10 @@ Status CaptureWriter::finish(int64_t end_ms, int64_t exit_code, int64_t exit_sig
   st.bind(1, end_ms).bind_opt(2, exit_code).bind_opt(3, exit_signal);
   RETURN_IF_ERROR(st.run());
   // Fold the WAL back so the finished capture is a single file that can be copied alone.
-  return db_.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+  // Without syncing it, like any file a tool writes (perf and heaptrack do not sync theirs):
+  // the five fdatasyncs cost the user several ms of waiting after the program ended.
+  return db_.exec(
+      "PRAGMA synchronous=OFF; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
 }
 
 Status append_mark(const std::string& path, const std::string& label, const std::string& source,
