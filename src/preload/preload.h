@@ -257,10 +257,44 @@ void hold_stack_defs_for_fork();
 void release_stack_defs_after_fork();
 
 // ---- preload_sampler.cc: Poisson sampling by bytes.
-// The sampled mode's fast path: true when this allocation is certainly not sampled (the
-// thread's count stays positive); false leaves the decision to sample_allocation.
+//
+// The sampled mode's fast paths decide before the real call, from process-wide state
+// only, so that an allocation or free that is not sampled costs a few instructions and no
+// per-thread lookup (see preload_sampler.cc): while one thread records, the byte count is
+// process-wide; a free needs one bit of the filter.
+struct alignas(64) FastSampling {
+  std::atomic<bool> sampling{false};  // sampled mode, real functions known, tracking on
+  std::atomic<bool> single{false};    // at most one thread records: the count below is its
+  std::atomic<int64_t> bytes_left{0};
+};
+extern FastSampling g_fast;
+inline constexpr size_t kFilterBuckets = 1 << 16;
+extern std::atomic<uint64_t> g_sample_filter[kFilterBuckets / 64];
+inline size_t sample_bucket(uintptr_t p) { return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 48; }
+// False when some sampled pointer shares p's bucket (then the set decides).
+inline bool filter_rules_out(const void* p) {
+  size_t b = sample_bucket(reinterpret_cast<uintptr_t>(p));
+  return ((g_sample_filter[b >> 6].load(std::memory_order_relaxed) >> (b & 63)) & 1) == 0;
+}
+// True: an allocation of `size` bytes is certainly not sampled (the count was taken).
+inline bool fast_alloc_skips(size_t size) {
+  if (!g_fast.single.load(std::memory_order_relaxed) || size >= g.sample_interval) return false;
+  int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
+  if (LS_UNLIKELY(left <= 0)) return false;
+  g_fast.bytes_left.store(left, std::memory_order_relaxed);
+  return true;
+}
+// True: p is certainly not a sampled block (nor a bootstrap one): the real free may have it.
+inline bool fast_free_skips(const void* p) {
+  return g_fast.sampling.load(std::memory_order_relaxed) && !is_bootstrap(p) && filter_rules_out(p);
+}
+void fast_sampling_start();  // the constructor, once the real functions are known
+void fast_sampling_single(bool single);  // a second recording thread; a fork child
+// With several recording threads: the thread's own count.
 inline bool sample_skips(Slot* s, size_t size) {
-  if (LS_UNLIKELY(s->rng == 0) || size >= g.sample_interval) return false;
+  if (LS_UNLIKELY(s->rng == 0) || size >= g.sample_interval ||
+      g_fast.single.load(std::memory_order_relaxed))
+    return false;
   int64_t left = s->bytes_until_sample - static_cast<int64_t>(size);
   if (LS_UNLIKELY(left <= 0)) return false;
   s->bytes_until_sample = left;
@@ -271,6 +305,9 @@ inline bool sample_skips(Slot* s, size_t size) {
 bool sample_allocation(Slot* s, size_t size, void* ptr);
 bool sample_forget(void* ptr);  // true if ptr was sampled (and now is not)
 bool sample_remember_again(void* ptr);  // undo sample_forget (a failed realloc)
+// Around fork: no thread may be half-way through the filter's update.
+void sampler_lock_for_fork();
+void sampler_unlock_after_fork();
 
 // ---- preload_modules.cc
 void send_modules();

@@ -128,42 +128,53 @@ void reclaim_dead_owners() {
   }
 }
 
+Slot* g_pass_taken[kMaxSlots + 1];   // flush_pass's, under g_slots_lock (not on a thread's stack)
+uint64_t g_passes = 0;                // under g_slots_lock
+
+// One pass over the slots: idle threads' buffers go out (a busy owner is not idle: it
+// flushes by itself), then a watermark, the module list if it changed and, every tenth
+// pass, the statistics. The slots lock keeps passes, claims, fork and exit apart, since two
+// stealers of one slot would both send its buffer. Nothing that may take the loader's lock
+// (the module list) runs under it: a thread inside dlopen may be waiting to claim a slot.
+void flush_pass() {
+  g_slots_lock.lock();
+  uint64_t pass_ts = now_ts();
+  g.clock_epoch.fetch_add(2, std::memory_order_relaxed);  // bounds how stale event_ts gets
+  int n = 0;
+  for_each_slot([&](Slot* s) {
+    if (__atomic_load_n(&s->used, __ATOMIC_RELAXED) == 0) return;
+    steal_begin(s);
+    g_pass_taken[n++] = s;
+  });
+  bool fenced = n > 0 && steal_fence();
+  for (int i = 0; i < n; ++i) {
+    Slot* s = g_pass_taken[i];
+    if (fenced && steal_try(s)) {
+      flush_locked(s);
+      if (s->exclusive) s->busy.store(0, std::memory_order_release);
+    }
+    if (!s->exclusive) s->stolen.store(0, std::memory_order_release);
+  }
+  bool housekeeping = ++g_passes % 10 == 0;
+  if (housekeeping) reclaim_dead_owners();
+  g_slots_lock.unlock();
+  format::Watermark w = {};
+  w.header.type = static_cast<uint16_t>(format::MsgType::kWatermark);
+  w.header.bytes = sizeof(w);
+  w.ts = pass_ts;
+  send_message(&w, sizeof(w), nullptr, 0, 0);
+  send_modules_if_changed();
+  if (housekeeping) send_stats();
+}
+
 void* flusher_main(void*) {
   guard_enter();  // never records anything of its own (never left)
   ::prctl(PR_SET_NAME, "leakscope-flush", 0, 0, 0);
-  uint64_t passes = 0;
-  Slot* taken[kMaxSlots + 1];
   for (;;) {
     struct timespec ts = {0, static_cast<long>(kFlushPeriodNs)};
     ::nanosleep(&ts, nullptr);
     if (g.state.load(std::memory_order_relaxed) != static_cast<int>(State::kActive)) continue;
-    uint64_t pass_ts = now_ts();
-    g.clock_epoch.fetch_add(2, std::memory_order_relaxed);  // bounds how stale event_ts gets
-    int n = 0;
-    for_each_slot([&](Slot* s) {
-      if (__atomic_load_n(&s->used, __ATOMIC_RELAXED) == 0) return;
-      steal_begin(s);
-      taken[n++] = s;
-    });
-    bool fenced = n > 0 && steal_fence();
-    for (int i = 0; i < n; ++i) {
-      Slot* s = taken[i];
-      if (fenced && steal_try(s)) {  // a busy owner is not idle: it flushes by itself
-        flush_locked(s);
-        if (s->exclusive) s->busy.store(0, std::memory_order_release);
-      }
-      if (!s->exclusive) s->stolen.store(0, std::memory_order_release);
-    }
-    format::Watermark w = {};
-    w.header.type = static_cast<uint16_t>(format::MsgType::kWatermark);
-    w.header.bytes = sizeof(w);
-    w.ts = pass_ts;
-    send_message(&w, sizeof(w), nullptr, 0, 0);
-    send_modules_if_changed();
-    if (++passes % 10 == 0) {
-      send_stats();
-      reclaim_dead_owners();
-    }
+    flush_pass();
   }
   return nullptr;
 }
@@ -207,7 +218,10 @@ void note_recording_thread(Slot* mine) {
   int high = g_slots_high.load(std::memory_order_acquire);
   for (int i = 0; i < high && !others; ++i)
     others = &g_slots[i] != mine && g_slots[i].owner.load(std::memory_order_acquire) > 0;
-  if (others) g.clock_epoch.fetch_or(1, std::memory_order_seq_cst);
+  if (others) {
+    g.clock_epoch.fetch_or(1, std::memory_order_seq_cst);
+    fast_sampling_single(false);  // each thread counts its own bytes from now on
+  }
 }
 
 uint64_t event_ts_slow(Slot* s, uint32_t epoch) {
@@ -349,6 +363,7 @@ void unlock_all_slots_after_fork(bool child) {
     });
     g_flusher_running.store(false);
     g.clock_epoch.store(0, std::memory_order_relaxed);  // one thread records again
+    fast_sampling_single(true);
     // The child's flusher starts with its first event ~100 ms after the fork (see
     // append_slow): a child that execs or exits at once never gets a second thread, which
     // unshare() and similar calls right after fork require.

@@ -105,6 +105,7 @@ namespace {
 __attribute__((always_inline)) inline void on_alloc(void* p, size_t size, uintptr_t pc0,
                                                     void* frame) {
   if (LS_UNLIKELY(p == nullptr)) return;
+  if (g.sample_interval != 0 && fast_alloc_skips(size)) return;
   Slot* s = hook_slot();
   if (s == nullptr) return;
   if (g.sample_interval != 0 && sample_skips(s, size)) return;
@@ -123,16 +124,22 @@ __attribute__((always_inline)) inline void on_free(void* p) {
 
 // ---- the malloc family
 
-LS_EXPORT void* malloc(size_t n) {
+// The exported functions decide the sampled mode's common case (not sampled) first and
+// call the real function with nothing else to do; the rest of each lives in a *_tracked
+// function, so that the fast path saves no registers. The tracked part gets the exported
+// function's return address and frame, where stacks start.
+namespace {
+
+LS_NOINLINE void* malloc_tracked(size_t n, uintptr_t pc0, void* frame) {
   if (LS_UNLIKELY(real.malloc == nullptr)) {
     if (void* p = early_alloc(n, 16)) return p;
   }
   void* p = real.malloc(n);
-  on_alloc(p, n, LS_PC0, LS_FRAME);
+  on_alloc(p, n, pc0, frame);
   return p;
 }
 
-LS_EXPORT void free(void* p) {
+LS_NOINLINE void free_tracked(void* p) {
   if (LS_UNLIKELY(p == nullptr)) return;
   if (LS_UNLIKELY(real.free == nullptr || is_bootstrap(p))) {
     if (is_bootstrap(p)) return;  // the bootstrap pool is never returned
@@ -142,18 +149,18 @@ LS_EXPORT void free(void* p) {
   real.free(p);
 }
 
-LS_EXPORT void* calloc(size_t n, size_t size) {
+LS_NOINLINE void* calloc_tracked(size_t n, size_t size, uintptr_t pc0, void* frame) {
   if (LS_UNLIKELY(real.calloc == nullptr || real.malloc == nullptr)) {
     size_t bytes;
     if (__builtin_mul_overflow(n, size, &bytes)) return nullptr;
     if (void* p = early_alloc(bytes, 16)) return memset(p, 0, bytes);
   }
   void* p = real.calloc(n, size);
-  on_alloc(p, n * size, LS_PC0, LS_FRAME);
+  on_alloc(p, n * size, pc0, frame);
   return p;
 }
 
-LS_EXPORT void* realloc(void* p, size_t n) {
+LS_NOINLINE void* realloc_tracked(void* p, size_t n, uintptr_t pc0, void* frame) {
   if (LS_UNLIKELY(real.realloc == nullptr || real.malloc == nullptr || is_bootstrap(p))) {
     if (is_bootstrap(p)) {
       // Move a bootstrap block into the real heap (its size sits just before it).
@@ -168,7 +175,7 @@ LS_EXPORT void* realloc(void* p, size_t n) {
   if (s == nullptr) return real.realloc(p, n);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, n);
-    on_alloc(q, n, LS_PC0, LS_FRAME);
+    on_alloc(q, n, pc0, frame);
     return q;
   }
   // In sampled mode the old pointer leaves the set before the real call: once it is
@@ -180,8 +187,32 @@ LS_EXPORT void* realloc(void* p, size_t n) {
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
     return q;
   }
-  record_realloc(s, p, old_recorded, q, n, free_ts, LS_PC0, LS_FRAME);
+  record_realloc(s, p, old_recorded, q, n, free_ts, pc0, frame);
   return q;
+}
+
+}  // namespace
+
+LS_EXPORT void* malloc(size_t n) {
+  if (LS_LIKELY(fast_alloc_skips(n))) return real.malloc(n);
+  return malloc_tracked(n, LS_PC0, LS_FRAME);
+}
+
+LS_EXPORT void free(void* p) {
+  if (LS_LIKELY(fast_free_skips(p))) return real.free(p);
+  free_tracked(p);
+}
+
+LS_EXPORT void* calloc(size_t n, size_t size) {
+  size_t total;
+  if (LS_LIKELY(!__builtin_mul_overflow(n, size, &total) && fast_alloc_skips(total)))
+    return real.calloc(n, size);
+  return calloc_tracked(n, size, LS_PC0, LS_FRAME);
+}
+
+LS_EXPORT void* realloc(void* p, size_t n) {
+  if (LS_LIKELY(fast_free_skips(p) && fast_alloc_skips(n))) return real.realloc(p, n);
+  return realloc_tracked(p, n, LS_PC0, LS_FRAME);
 }
 
 LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
@@ -292,6 +323,7 @@ inline void* aligned_new_alloc(size_t n, size_t align) {
 }
 
 inline void release(void* p) {
+  if (LS_LIKELY(fast_free_skips(p))) return real.free(p);
   if (p == nullptr) return;
   if (LS_UNLIKELY(is_bootstrap(p))) return;
   on_free(p);
@@ -313,9 +345,10 @@ void* (*g_new_array_aligned_nothrow)(size_t, std::align_val_t, const std::nothro
 // returns null for nothrow); its own malloc calls are then recorded by our malloc.
 #define LS_NEW(name, alloc_expr, fallback_expr)                       \
   LS_EXPORT void* name {                                              \
+    bool not_sampled = fast_alloc_skips(n);                           \
     void* p = alloc_expr;                                             \
     if (LS_UNLIKELY(p == nullptr)) return fallback_expr;              \
-    on_alloc(p, n, LS_PC0, LS_FRAME);                                 \
+    if (!not_sampled) on_alloc(p, n, LS_PC0, LS_FRAME);               \
     return p;                                                         \
   }
 

@@ -119,6 +119,7 @@ void fork_prepare() {
   if (g.state.load() != static_cast<int>(State::kActive)) return;
   g_fork_id = g.fork_seq.fetch_add(1) + 1;
   lock_all_slots_for_fork();
+  sampler_lock_for_fork();
   format::ForkMarker m = {};
   m.header.type = static_cast<uint16_t>(format::MsgType::kFork);
   m.header.bytes = sizeof(m);
@@ -127,12 +128,14 @@ void fork_prepare() {
 }
 
 void fork_parent() {
+  sampler_unlock_after_fork();
   if (g.state.load() == static_cast<int>(State::kActive)) unlock_all_slots_after_fork(false);
   guard_leave(g_fork_guard);
 }
 
 void fork_child() {
   threads_after_fork_child(&g_fork_guard);
+  sampler_unlock_after_fork();
   if (g.state.load() == static_cast<int>(State::kActive)) {
     int inherited = g.sock_fd.exchange(-1);
     if (inherited >= 0) ::close(inherited);  // the parent's connection, not ours
@@ -365,6 +368,8 @@ __attribute__((constructor)) void preload_constructor() {
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (!start_flusher()) say_once("cannot start the flusher thread; idle threads' events arrive late");
   send_modules();
+  resolve_real_functions();  // usually done by the first malloc; the fast paths need them
+  fast_sampling_start();
 }
 
 __attribute__((destructor)) void preload_destructor() {

@@ -170,6 +170,29 @@ INSTANTIATE_TEST_SUITE_P(Programs, HeapVsValgrind,
                          ::testing::ValuesIn(heap_programs_valgrind_can_check()),
                          heap_program_name);
 
+// Sampled mode with a 1-byte interval records every block of one byte or more, with
+// weight 1, through the sampled paths (the set of sampled pointers, the free filter, the
+// single-thread count and its hand-over to per-thread counts, passes without a flusher
+// thread): what is left at exit must be what full tracking finds.
+class HeapSampledEveryByte : public ::testing::TestWithParam<HeapProgram> {};
+
+TEST_P(HeapSampledEveryByte, UnfreedAtExitEqualsFullTracking) {
+  const HeapProgram& c = GetParam();
+  std::vector<std::string> argv = {program(c.name)};
+  argv.insert(argv.end(), c.args.begin(), c.args.end());
+  TempDir full_dir, sampled_dir;
+  HeapRun full = leakscope_ends(argv, full_dir);
+  HeapRun sampled = leakscope_ends(argv, sampled_dir, "--heap=sample:1");
+  ASSERT_FALSE(full.ends.empty()) << full.result.err;
+  EXPECT_EQ(sampled.ends, full.ends) << sampled.result.err;
+  EXPECT_EQ(sampled.result.exit_code(), full.result.exit_code());
+  EXPECT_EQ(sampled.result.term_signal(), full.result.term_signal());
+}
+
+INSTANTIATE_TEST_SUITE_P(Programs, HeapSampledEveryByte,
+                         ::testing::ValuesIn(heap_programs_valgrind_can_check()),
+                         heap_program_name);
+
 TEST(HeapEnds, SigkillKeepsWhatWasFlushed) {
   // Nothing runs at SIGKILL; the flusher sent the events before it. valgrind cannot see a
   // SIGKILL either: its reference is the same program ending with _exit instead.
