@@ -276,14 +276,9 @@ inline bool filter_rules_out(const void* p) {
   size_t b = sample_bucket(reinterpret_cast<uintptr_t>(p));
   return ((g_sample_filter[b >> 6].load(std::memory_order_relaxed) >> (b & 63)) & 1) == 0;
 }
-// True: an allocation of `size` bytes is certainly not sampled (the count was taken).
-inline bool fast_alloc_skips(size_t size) {
-  if (!g_fast.single.load(std::memory_order_relaxed) || size >= g.sample_interval) return false;
-  int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
-  if (LS_UNLIKELY(left <= 0)) return false;
-  g_fast.bytes_left.store(left, std::memory_order_relaxed);
-  return true;
-}
+// fast_alloc_skips(size) (after the per-thread state below): true when an allocation of
+// `size` bytes is certainly not sampled (the count was taken).
+
 // True: p is certainly not a sampled block (nor a bootstrap one): the real free may have it.
 inline bool fast_free_skips(const void* p) {
   return g_fast.sampling.load(std::memory_order_relaxed) && !is_bootstrap(p) && filter_rules_out(p);
@@ -322,18 +317,74 @@ extern pthread_key_t g_thread_key;
 inline constexpr uintptr_t kThreadExited = 1;  // key value after our destructor ran
 void threads_init();  // the key (once per process)
 Slot* hook_slot_slow(void* value);
+
+// In front of the key: a direct-mapped cache from the thread pointer to the thread's slot,
+// one load instead of a call to pthread_getspecific on every event. An entry belongs to
+// the thread whose pointer it holds, from the first time that thread finds it empty until
+// its slot is released (thread exit; in a fork child every other thread's entry is
+// cleared, and so is a dead thread's when its slot is reclaimed), and only that thread
+// writes it: a thread that finds its own pointer there reads a slot it wrote itself.
+// Filled in that order (pointer, then slot) and cleared in the other, so a signal handler
+// in between sees no slot and asks the key.
+struct ThreadCacheEntry {
+  std::atomic<uintptr_t> tp{0};
+  std::atomic<Slot*> slot{nullptr};
+};
+inline constexpr size_t kThreadCacheEntries = 256;
+extern ThreadCacheEntry g_thread_cache[kThreadCacheEntries];
+inline uintptr_t thread_pointer() {
+#if defined(__x86_64__)
+  uintptr_t tp;  // %fs:0 holds the TCB's own address (x86-64 psABI)
+  __asm__("mov %%fs:0, %0" : "=r"(tp));
+  return tp;
+#else
+  return reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+#endif
+}
+inline ThreadCacheEntry& thread_cache_entry(uintptr_t tp) {
+  return g_thread_cache[((tp >> 12) * 0x9E3779B97F4A7C15ULL) >> 56];
+}
+inline Slot* cached_slot() {
+  uintptr_t tp = thread_pointer();
+  ThreadCacheEntry& e = thread_cache_entry(tp);
+  if (LS_LIKELY(e.tp.load(std::memory_order_relaxed) == tp))
+    return e.slot.load(std::memory_order_relaxed);
+  return nullptr;
+}
+void thread_cache_fill(Slot* s);  // the calling thread's entry, if free
+void thread_cache_clear();        // the calling thread's entry, if its own
+void thread_cache_clear_slot(const Slot* s);  // a dead thread's entry
+void thread_cache_keep_only_caller();         // fork child
+
 // The calling thread's slot when its event may be recorded now (tracking on, not inside our
 // own code), claiming one on the thread's first event; nullptr: pass through.
 inline Slot* hook_slot() {
   if (LS_UNLIKELY(g.state.load(std::memory_order_relaxed) != static_cast<int>(State::kActive)))
     return nullptr;
+  if (Slot* s = cached_slot(); LS_LIKELY(s != nullptr)) return s->guard == 0 ? s : nullptr;
   void* v = pthread_getspecific(g_thread_key);
   if (LS_LIKELY(reinterpret_cast<uintptr_t>(v) > kThreadExited)) {
     Slot* s = static_cast<Slot*>(v);
+    thread_cache_fill(s);
     return s->guard == 0 ? s : nullptr;
   }
   return hook_slot_slow(v);
 }
+
+// True: an allocation of `size` bytes is certainly not sampled (the count was taken).
+// Full tracking (interval 0) returns false at the first comparison.
+inline bool fast_alloc_skips(size_t size) {
+  if (size >= g.sample_interval) return false;
+  if (LS_LIKELY(g_fast.single.load(std::memory_order_relaxed))) {
+    int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
+    if (LS_UNLIKELY(left <= 0)) return false;
+    g_fast.bytes_left.store(left, std::memory_order_relaxed);
+    return true;
+  }
+  Slot* s = cached_slot();
+  return s != nullptr && sample_skips(s, size);
+}
+
 // The calling thread's own slot, or nullptr (never claims).
 Slot* own_slot();
 // Marks the calling thread as running our code until leave: its allocations pass through.

@@ -122,6 +122,7 @@ void reclaim_dead_owners() {
     if (steal_fence()) {
       steal_wait(s);
       flush_locked(s);
+      thread_cache_clear_slot(s);  // its thread pointer may come back with a new thread
       s->owner.store(0, std::memory_order_release);
     }
     steal_end(s);

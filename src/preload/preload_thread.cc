@@ -12,6 +12,7 @@
 namespace leakscope::preload {
 
 pthread_key_t g_thread_key;
+ThreadCacheEntry g_thread_cache[kThreadCacheEntries];
 
 namespace {
 
@@ -55,6 +56,7 @@ void unmark_inside(int entry) {
 }
 
 void key_destructor(void* value) {
+  thread_cache_clear();
   if (reinterpret_cast<uintptr_t>(value) > kThreadExited) release_slot(static_cast<Slot*>(value));
   // Later events of this exiting thread (other keys' destructors) use the shared slot.
   // glibc calls us again while the value is set, four rounds at most, then clears it.
@@ -80,6 +82,7 @@ Slot* hook_slot_slow(void* value) {
   Slot* s = claim_slot(tid);  // returned with its guard raised
   if (s != nullptr && s != shared_slot()) {
     ::pthread_setspecific(g_thread_key, s);
+    thread_cache_fill(s);
     s->guard = 0;
   }
   unmark_inside(entry);
@@ -105,7 +108,44 @@ void guard_leave(GuardToken t) {
   else unmark_inside(t.entry);
 }
 
+void thread_cache_fill(Slot* s) {
+  uintptr_t tp = thread_pointer();
+  ThreadCacheEntry& e = thread_cache_entry(tp);
+  uintptr_t expected = 0;
+  if (e.tp.load(std::memory_order_relaxed) != 0 || !e.tp.compare_exchange_strong(expected, tp))
+    return;  // another thread's: this one keeps asking the key
+  e.slot.store(s, std::memory_order_relaxed);
+}
+
+void thread_cache_clear() {
+  uintptr_t tp = thread_pointer();
+  ThreadCacheEntry& e = thread_cache_entry(tp);
+  if (e.tp.load(std::memory_order_relaxed) != tp) return;
+  e.slot.store(nullptr, std::memory_order_relaxed);
+  e.tp.store(0, std::memory_order_release);
+}
+
+void thread_cache_clear_slot(const Slot* s) {
+  for (auto& e : g_thread_cache) {
+    if (e.slot.load(std::memory_order_relaxed) != s) continue;
+    e.slot.store(nullptr, std::memory_order_relaxed);
+    e.tp.store(0, std::memory_order_release);
+  }
+}
+
+void thread_cache_keep_only_caller() {
+  uintptr_t tp = thread_pointer();
+  for (auto& e : g_thread_cache) {
+    if (e.tp.load(std::memory_order_relaxed) == tp) continue;
+    e.slot.store(nullptr, std::memory_order_relaxed);
+    e.tp.store(0, std::memory_order_relaxed);
+  }
+}
+
 void threads_after_fork_child(GuardToken* token) {
+  // Threads created in the child may reuse the stacks, so the thread pointers, of the
+  // parent's other threads.
+  thread_cache_keep_only_caller();
   // Only the forking thread exists now, under a new tid: the other entries are stale.
   for (int i = 0; i < kInsideEntries; ++i) {
     if (i == token->entry) continue;
