@@ -187,8 +187,16 @@ void expect_diff_of_recorded_captures(const std::string& folder) {
   Result worse = ls({"diff", fixed, control, "--fail-if-worse", "10"});
   EXPECT_EQ(worse.status, 3) << worse.out << worse.err;
   EXPECT_NE(worse.out.find("significantly faster  WORSE"), std::string::npos) << worse.out;
+  // A gate above the change passes, unless this one 4 s run of fix-a was not judged in
+  // sustained growth (on a loaded machine it once came out "settling"): the control's leak
+  // is then new to the gate, which fails whatever the percentage.
   Result within = ls({"diff", fixed, control, "--series", "anon", "--fail-if-worse", "500"});
-  EXPECT_EQ(within.status, 0) << within.out << within.err;
+  if (root["series"][0]["after"]["state"] == "sustained-growth") {
+    EXPECT_EQ(within.status, 0) << within.out << within.err;
+  } else {
+    EXPECT_EQ(within.status, 3) << within.out << within.err;
+    EXPECT_NE(within.out.find("WORSE"), std::string::npos) << within.out;
+  }
   Result missing = ls({"diff", control, folder + "/none.db"});
   EXPECT_EQ(missing.status, 2);
   EXPECT_EQ(missing.err.rfind("leakscope: error: ", 0), 0u);
