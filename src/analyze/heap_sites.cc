@@ -198,6 +198,7 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
   size_t peak_index = 0;
   for (size_t i = 0; i < total.size(); ++i)
     if (total[i] > total[peak_index]) peak_index = i;
+  out.heap_ticks = total.size();
   if (!total.empty()) {
     out.heap_peak_t = t[peak_index];
     out.heap_peak_bytes = static_cast<int64_t>(total[peak_index]);

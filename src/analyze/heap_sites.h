@@ -77,6 +77,7 @@ struct ProcessSites {
   SeriesResult heap_verdict;  // the process's live-heap series as the verdict engine sees it
   double heap_peak_t = 0;     // seconds
   int64_t heap_peak_bytes = 0;
+  size_t heap_ticks = 0;      // the peak is over these; with one, it is only that tick's value
   bool unfreed_at_exit = true;  // false: the process was still running when recording ended
   std::vector<HeapSite> sites;  // ranked
 };

@@ -77,12 +77,20 @@ void render_growth(const SitesView& view, const ProcessSites& p, std::string* ou
   const auto& hv = p.heap_verdict;
   *out +=
       fmt::format("  window {:.1f} s to {:.1f} s: {}\n", p.window_t0, p.window_t1, p.window_source);
-  *out += fmt::format("  live heap: peak {} at {:.1f} s; ",
-                      format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t);
+  // One tick (a run shorter than the heap tick) shows that tick's value, not a peak: the
+  // heap was surely larger between the start and that tick.
+  if (p.heap_ticks == 0) *out += "  live heap: no heap tick; ";
+  else if (p.heap_ticks == 1)
+    *out += fmt::format("  live heap: {} at the only heap tick ({:.1f} s); ",
+                        format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t);
+  else
+    *out += fmt::format("  live heap: peak {} at {:.1f} s over {} heap ticks; ",
+                        format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t,
+                        p.heap_ticks);
   if (hv.bins < analyze::kMinHeapVerdictBins) {
     // No rate rather than "+0 B/min": a short run's heap can grow fast in its few ticks.
-    *out += fmt::format("{} heap ticks: too few for a rate or a verdict (sites below show their"
-                        " own trends)\n", hv.bins);
+    if (p.heap_ticks >= 2) *out += fmt::format("{} heap ticks in the window: ", hv.bins);
+    *out += "too few for a rate or a verdict (sites below show their own trends)\n";
   } else {
     *out += fmt::format("{} [{}, {}] in the window; verdict {}\n",
                         format_byte_rate_per_min(hv.rate), format_byte_rate_per_min(hv.ci_lo),
@@ -209,7 +217,8 @@ nlohmann::json sites_to_json(const SitesView& view) {
            {"rate_bytes_per_s", hv.rate},
            {"ci_bytes_per_s", {hv.ci_lo, hv.ci_hi}},
            {"peak_bytes", p.heap_peak_bytes},
-           {"peak_t_s", p.heap_peak_t}}},
+           {"peak_t_s", p.heap_peak_t},
+           {"heap_ticks", p.heap_ticks}}},
          {"unfreed_at_exit", p.unfreed_at_exit},
          {"sites", sites}});
   }

@@ -206,6 +206,21 @@ TEST_F(HeapSitesTest, OneStepInsideTheWindowIsNotSustainedGrowth) {
   EXPECT_FALSE(find(ranked[0], "stack 2")->growth.growing);
 }
 
+// A run shorter than one heap tick has a single tick (at its end): its "peak" is only that
+// tick's value, and the ranking says how many ticks it saw.
+TEST_F(HeapSitesTest, OneTickIsCountedAsOne) {
+  HeapRows rows;
+  rows.alloc(7, 3000, 3);
+  rows.free(7, 3000, 3, true);
+  rows.tick(200);
+  auto ranked = write_and_rank(rows, full_mode(), {}, {});
+  ASSERT_EQ(ranked.size(), 1u);
+  EXPECT_EQ(ranked[0].heap_ticks, 1u);
+  EXPECT_EQ(ranked[0].heap_peak_bytes, 0);
+  ASSERT_EQ(ranked[0].sites.size(), 1u);
+  EXPECT_EQ(ranked[0].sites[0].alloc_bytes, 3000);
+}
+
 TEST_F(HeapSitesTest, ForwardFillHoldsCountersBetweenRows) {
   HeapRows rows;
   // Stack 4 changes at t = 100 s and t = 300 s only; stack 5 appears at t = 200 s.
@@ -235,6 +250,7 @@ TEST_F(HeapSitesTest, ForwardFillHoldsCountersBetweenRows) {
   // The process heap peaked while stack 5's megabyte was live (200 s to 249 s): stack 4
   // held its first 4000 bytes then, stack 5 its megabyte.
   EXPECT_DOUBLE_EQ(ranked[0].heap_peak_t, 200.0);
+  EXPECT_EQ(ranked[0].heap_ticks, 401u);
   EXPECT_EQ(s4->peak_contribution, 4000);
   EXPECT_EQ(s5->peak_contribution, 1 << 20);
   EXPECT_EQ(s5->live_bytes, 0);
