@@ -271,29 +271,32 @@ extern FastSampling g_fast;
 inline constexpr size_t kFilterBuckets = 1 << 16;
 extern std::atomic<uint64_t> g_sample_filter[kFilterBuckets / 64];
 inline size_t sample_bucket(uintptr_t p) { return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 48; }
-// False when some sampled pointer shares p's bucket (then the set decides).
-inline bool filter_rules_out(const void* p) {
-  size_t b = sample_bucket(reinterpret_cast<uintptr_t>(p));
-  return ((g_sample_filter[b >> 6].load(std::memory_order_relaxed) >> (b & 63)) & 1) == 0;
+// True when some sampled pointer hashes to bucket b (then the set decides).
+inline bool bucket_may_hold(size_t b) {
+  return (g_sample_filter[b >> 6].load(std::memory_order_relaxed) >> (b & 63)) & 1;
 }
 // fast_alloc_skips(size) (after the per-thread state below): true when an allocation of
 // `size` bytes is certainly not sampled (the count was taken).
 
 // True: p is certainly not a sampled block (nor a bootstrap one): the real free may have it.
 inline bool fast_free_skips(const void* p) {
-  return g_fast.sampling.load(std::memory_order_relaxed) && !is_bootstrap(p) && filter_rules_out(p);
+  return g_fast.sampling.load(std::memory_order_relaxed) && !is_bootstrap(p) &&
+         !bucket_may_hold(sample_bucket(reinterpret_cast<uintptr_t>(p)));
 }
 void fast_sampling_start();  // the constructor, once the real functions are known
 void fast_sampling_single(bool single);  // a second recording thread; a fork child
-// With several recording threads: the thread's own count.
-inline bool sample_skips(Slot* s, size_t size) {
-  if (LS_UNLIKELY(s->rng == 0) || size >= g.sample_interval ||
-      g_fast.single.load(std::memory_order_relaxed))
-    return false;
+// With several recording threads, the thread's own count: true when it stays positive
+// (the count was taken); false leaves the decision to sample_allocation.
+inline bool slot_count_skips(Slot* s, size_t size) {
+  if (LS_UNLIKELY(s->rng == 0)) return false;
   int64_t left = s->bytes_until_sample - static_cast<int64_t>(size);
   if (LS_UNLIKELY(left <= 0)) return false;
   s->bytes_until_sample = left;
   return true;
+}
+inline bool sample_skips(Slot* s, size_t size) {
+  return size < g.sample_interval && !g_fast.single.load(std::memory_order_relaxed) &&
+         slot_count_skips(s, size);
 }
 // True when this allocation is recorded; sampled pointers are remembered so that frees of
 // unsampled blocks cost one probe.
@@ -382,7 +385,7 @@ inline bool fast_alloc_skips(size_t size) {
     return true;
   }
   Slot* s = cached_slot();
-  return s != nullptr && sample_skips(s, size);
+  return s != nullptr && slot_count_skips(s, size);
 }
 
 // The calling thread's own slot, or nullptr (never claims).

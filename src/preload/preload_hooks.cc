@@ -105,7 +105,7 @@ namespace {
 __attribute__((always_inline)) inline void on_alloc(void* p, size_t size, uintptr_t pc0,
                                                     void* frame) {
   if (LS_UNLIKELY(p == nullptr)) return;
-  if (g.sample_interval != 0 && fast_alloc_skips(size)) return;
+  if (fast_alloc_skips(size)) return;  // false at once in full tracking
   Slot* s = hook_slot();
   if (s == nullptr) return;
   if (g.sample_interval != 0 && sample_skips(s, size)) return;

@@ -1,12 +1,13 @@
 // Sampled mode (`--heap=sample:BYTES`): a Poisson process over allocated bytes, as in
 // heapprofd, jemalloc and tcmalloc. Each thread counts down an exponentially distributed
 // number of bytes (mean = the interval R); the allocation that crosses zero is recorded and
-// a fresh count is drawn. While a single thread records, the count is process-wide
-// (g_fast): the exported functions then decide "not sampled" before the real call from
-// globals alone, without the thread's slot (a pthread key lookup) or saved registers,
-// which halved what sampled mode adds to an allocation-heavy program. An allocation of Z < R bytes is therefore recorded with
+// a fresh count is drawn. An allocation of Z < R bytes is therefore recorded with
 // probability 1 - exp(-Z/R), and the collector scales it by the inverse; allocations of R
-// bytes or more are always recorded (weight 1) without touching the count. Sampled
+// bytes or more are always recorded (weight 1) without touching the count. While a single
+// thread records, the count is process-wide (g_fast): the exported functions then decide
+// "not sampled" before the real call from globals alone, without the thread's slot or
+// saved registers, which more than halved what sampled mode adds to an allocation-heavy
+// program. Sampled
 // pointers live in a lock-free set, fronted by a filter of one bit per hash bucket (8 KiB):
 // the free of an unsampled block — nearly every free — reads one bit. The filter is what
 // the not-sampled free costs, so it must stay in the L1/L2 cache of a program that churns
@@ -79,18 +80,18 @@ bool remember(uintptr_t p) {
   return false;
 }
 
-uint64_t next_random(Slot* s) {
-  uint64_t x = s->rng;  // xorshift64*
+uint64_t next_random(uint64_t* rng) {
+  uint64_t x = *rng;  // xorshift64*
   x ^= x >> 12;
   x ^= x << 25;
   x ^= x >> 27;
-  s->rng = x;
+  *rng = x;
   return x * 0x2545F4914F6CDD1DULL;
 }
 
-int64_t draw_interval(Slot* s) {
+int64_t draw_interval(uint64_t* rng) {
   // U in (0, 1] from the top 53 bits; -ln(U) * R is exponential with mean R.
-  double u = static_cast<double>((next_random(s) >> 11) + 1) * (1.0 / 9007199254740992.0);
+  double u = static_cast<double>((next_random(rng) >> 11) + 1) * (1.0 / 9007199254740992.0);
   double bytes = -log(u) * static_cast<double>(g.sample_interval);
   return bytes < 1.0 ? 1 : static_cast<int64_t>(bytes);
 }
@@ -104,9 +105,8 @@ void fast_sampling_start() {
   if (g.sample_interval == 0 || real.malloc == nullptr || real.free == nullptr ||
       real.calloc == nullptr || real.realloc == nullptr)
     return;
-  Slot seed;  // a draw from a fresh generator
-  seed.rng = random_u64() | 1;
-  g_fast.bytes_left.store(draw_interval(&seed), std::memory_order_relaxed);
+  uint64_t rng = random_u64() | 1;
+  g_fast.bytes_left.store(draw_interval(&rng), std::memory_order_relaxed);
   g_fast.sampling.store(true, std::memory_order_release);
   fast_sampling_single((g.clock_epoch.load() & 1) == 0);
 }
@@ -124,17 +124,17 @@ void fast_sampling_single(bool single) {
 bool sample_allocation(Slot* s, size_t size, void* ptr) {
   if (LS_UNLIKELY(s->rng == 0)) {
     s->rng = random_u64() | 1;
-    s->bytes_until_sample = draw_interval(s);
+    s->bytes_until_sample = draw_interval(&s->rng);
   }
   if (size < g.sample_interval) {
     if (g_fast.single.load(std::memory_order_relaxed)) {
       int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
-      g_fast.bytes_left.store(left > 0 ? left : draw_interval(s), std::memory_order_relaxed);
+      g_fast.bytes_left.store(left > 0 ? left : draw_interval(&s->rng), std::memory_order_relaxed);
       if (left > 0) return false;
     } else {
       s->bytes_until_sample -= static_cast<int64_t>(size);
       if (LS_LIKELY(s->bytes_until_sample > 0)) return false;
-      s->bytes_until_sample = draw_interval(s);
+      s->bytes_until_sample = draw_interval(&s->rng);
     }
   }
   if (remember(reinterpret_cast<uintptr_t>(ptr))) return true;
@@ -145,7 +145,7 @@ bool sample_allocation(Slot* s, size_t size, void* ptr) {
 bool sample_forget(void* ptr) {
   auto p = reinterpret_cast<uintptr_t>(ptr);
   size_t bucket = sample_bucket(p);
-  if (LS_LIKELY(filter_rules_out(ptr))) return false;
+  if (LS_LIKELY(!bucket_may_hold(bucket))) return false;
   auto* set = g_set.load(std::memory_order_acquire);
   if (set == nullptr) return false;
   size_t i = slot_of(p);
