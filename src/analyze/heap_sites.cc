@@ -58,23 +58,6 @@ size_t index_at(const std::vector<double>& t, double at) {
   return it == t.begin() ? 0 : static_cast<size_t>(it - t.begin()) - 1;
 }
 
-// Sampled mode: a site's live bytes move in steps of about one sampling interval, and the
-// number of steps in the window is Poisson. The trend's interval only sees how regular
-// the staircase is, so it is widened to at least the Poisson interval of the step count
-// (Garwood's, through the Wilson–Hilferty approximation of the chi-square quantiles).
-void widen_for_sampling(double growth, double span_s, double interval, double confidence,
-                        SiteGrowth* g) {
-  if (span_s <= 0 || interval <= 0) return;
-  double n = std::max(0.0, growth / interval);
-  double z = normal_quantile(0.5 + confidence / 2);
-  auto cube = [](double v) { return v * v * v; };
-  double lo = n > 0 ? n * cube(std::max(0.0, 1 - 1 / (9 * n) - z / (3 * std::sqrt(n)))) : 0;
-  double n1 = n + 1;
-  double hi = n1 * cube(1 - 1 / (9 * n1) + z / (3 * std::sqrt(n1)));
-  g->ci_lo = std::min(g->ci_lo, lo * interval / span_s);
-  g->ci_hi = std::max(g->ci_hi, hi * interval / span_s);
-}
-
 SiteGrowth site_trend(const std::vector<double>& t, const std::vector<double>& live, size_t begin,
                       size_t end, int64_t sample_interval, const SiteOptions& options) {
   SiteGrowth g;
@@ -105,14 +88,15 @@ SiteGrowth site_trend(const std::vector<double>& t, const std::vector<double>& l
   g.p = tt.p;
   if (sample_interval > 0)
     widen_for_sampling(live[end - 1] - live[begin], t[end - 1] - t[begin],
-                       static_cast<double>(sample_interval), options.params.confidence, &g);
+                       static_cast<double>(sample_interval), options.params.confidence, &g.ci_lo,
+                       &g.ci_hi);
   g.growing = g.rate > 0 && g.ci_lo > 0 && g.p < options.params.alpha;
   return g;
 }
 
 // The sustained window: the verdict engine's final regime of the live-heap total.
 void choose_window(const std::vector<double>& t, const std::vector<double>& total,
-                   const SiteOptions& options, ProcessSites* out) {
+                   int64_t sample_interval, const SiteOptions& options, ProcessSites* out) {
   Series heap;
   heap.name = "heap";
   heap.source = "live heap (malloc-family bytes from the heap tracker)";
@@ -120,6 +104,11 @@ void choose_window(const std::vector<double>& t, const std::vector<double>& tota
   heap.t = t;
   heap.v = total;
   out->heap_verdict = evaluate_series(heap, options.params);
+  SeriesResult& hv = out->heap_verdict;
+  double span = hv.window_t1 - hv.window_t0;
+  if (sample_interval > 0 && hv.bins >= kMinHeapVerdictBins && span > 0)
+    widen_for_sampling(hv.rate * span, span, static_cast<double>(sample_interval),
+                       options.params.confidence, &hv.ci_lo, &hv.ci_hi);
   if (!std::isnan(options.window_t0) && !std::isnan(options.window_t1)) {
     out->window_t0 = options.window_t0;
     out->window_t1 = options.window_t1;
@@ -154,6 +143,21 @@ bool ranks_before(const HeapSite& a, const HeapSite& b) {
 }
 
 }  // namespace
+
+// Garwood's interval of the step count, through the Wilson–Hilferty approximation of the
+// chi-square quantiles.
+void widen_for_sampling(double growth, double span_s, double interval, double confidence,
+                        double* ci_lo, double* ci_hi) {
+  if (span_s <= 0 || interval <= 0) return;
+  double n = std::max(0.0, growth / interval);
+  double z = normal_quantile(0.5 + confidence / 2);
+  auto cube = [](double v) { return v * v * v; };
+  double lo = n > 0 ? n * cube(std::max(0.0, 1 - 1 / (9 * n) - z / (3 * std::sqrt(n)))) : 0;
+  double n1 = n + 1;
+  double hi = n1 * cube(1 - 1 / (9 * n1) + z / (3 * std::sqrt(n1)));
+  *ci_lo = std::min(*ci_lo, lo * interval / span_s);
+  *ci_hi = std::max(*ci_hi, hi * interval / span_s);
+}
 
 ProcessSites rank_process_sites(const store::HeapProcess& heap,
                                 const std::vector<HeapSiteSample>& samples,
@@ -209,7 +213,8 @@ ProcessSites rank_process_sites(const store::HeapProcess& heap,
   while (running > 2 && grid_ms[running - 1] >= running_until_ms) --running;
   std::vector<double> t_running(t.begin(), t.begin() + static_cast<long>(running));
   std::vector<double> total_running(total.begin(), total.begin() + static_cast<long>(running));
-  choose_window(t_running, total_running, options, &out);
+  choose_window(t_running, total_running, out.estimated ? heap.sample_interval : 0, options,
+                &out);
   size_t begin = t.empty() ? 0 : index_at(t, out.window_t0);
   if (begin < t.size() && t[begin] < out.window_t0 && begin + 1 < t.size()) ++begin;
   size_t end = t.empty() ? 0 : index_at(t, out.window_t1) + 1;

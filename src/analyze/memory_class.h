@@ -19,6 +19,8 @@ struct ClassInputs {
   const Series* live_heap = nullptr;  // optional: live bytes from the heap tracker
   std::vector<store::MapsSummary> maps;  // optional: address-space shape every ~10 s
   const Series* vm_data = nullptr;    // optional: VmData
+  // Sampled heap tracking: live_heap is an estimate moving in steps of this many bytes.
+  int64_t heap_sample_interval = 0;
 };
 
 MemoryClass classify_growth(const ProcessVerdict& p, const ClassInputs& in);

@@ -11,21 +11,24 @@ const HeapProcess* HeapData::find_process(int64_t process_id) const {
   return nullptr;
 }
 
+StatusOr<std::vector<HeapProcess>> read_heap_processes(CaptureReader& reader) {
+  ASSIGN_OR_RETURN(Statement st, reader.db().prepare(
+      "SELECT process_id, mode, sample_interval, unwinder, status, events, lost_events"
+      " FROM heap_process ORDER BY process_id"));
+  std::vector<HeapProcess> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_int(0), st.column_text(1), st.column_int(2), st.column_text(3),
+                   st.column_text(4), st.column_int(5), st.column_int(6)});
+  }
+  return out;
+}
+
 StatusOr<HeapData> read_heap_data(CaptureReader& reader) {
   Database& db = reader.db();
   HeapData out;
-  {
-    ASSIGN_OR_RETURN(Statement st, db.prepare(
-        "SELECT process_id, mode, sample_interval, unwinder, status, events, lost_events"
-        " FROM heap_process ORDER BY process_id"));
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.processes.push_back({st.column_int(0), st.column_text(1), st.column_int(2),
-                               st.column_text(3), st.column_text(4), st.column_int(5),
-                               st.column_int(6)});
-    }
-  }
+  ASSIGN_OR_RETURN(out.processes, read_heap_processes(reader));
   if (reader.meta().version >= 2) {
     ASSIGN_OR_RETURN(Statement st, db.prepare("SELECT process_id, stack_id, pcs FROM heap_stack"));
     for (;;) {

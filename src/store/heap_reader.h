@@ -26,6 +26,7 @@ struct HeapData {
 
 // Everything but the time series (which are read per process below).
 StatusOr<HeapData> read_heap_data(CaptureReader& reader);
+StatusOr<std::vector<HeapProcess>> read_heap_processes(CaptureReader& reader);  // mode per process
 // Per-stack samples of one process, ordered by stack then time.
 StatusOr<std::vector<HeapSiteSample>> read_heap_site_samples(CaptureReader& reader,
                                                              int64_t process_id);

@@ -296,6 +296,17 @@ TEST_F(HeapSitesTest, SampledModeStaircaseStillRanksFirst) {
   EXPECT_NEAR(p.sites[0].growth.rate, 4096.0, 4096.0 * 0.35);
   EXPECT_LE(p.sites[0].growth.ci_lo, 4096.0);
   EXPECT_GE(p.sites[0].growth.ci_hi, 4096.0);
+  // The process's live-heap rate comes from the same staircase: its interval is at least
+  // the Poisson interval of its step count, and holds the true rate.
+  const SeriesResult& hv = p.heap_verdict;
+  double span = hv.window_t1 - hv.window_t0;
+  ASSERT_GT(span, 0);
+  double lo = hv.rate, hi = hv.rate;
+  widen_for_sampling(hv.rate * span, span, kInterval, 0.95, &lo, &hi);
+  EXPECT_LE(hv.ci_lo, lo);
+  EXPECT_GE(hv.ci_hi, hi);
+  EXPECT_LE(hv.ci_lo, 4096.0);
+  EXPECT_GE(hv.ci_hi, 4096.0);
 }
 
 TEST_F(HeapSitesTest, GroupingByFunctionMergesStacks) {
