@@ -89,7 +89,7 @@ void render_growth(const SitesView& view, const ProcessSites& p, std::string* ou
                         p.heap_ticks);
   if (hv.bins < analyze::kMinHeapVerdictBins) {
     // No rate rather than "+0 B/min": a short run's heap can grow fast in its few ticks.
-    if (p.heap_ticks >= 2) *out += fmt::format("{} heap ticks in the window: ", hv.bins);
+    if (p.heap_ticks >= 2) *out += fmt::format("{} heap ticks while it ran: ", hv.bins);
     *out += "too few for a rate or a verdict (sites below show their own trends)\n";
   } else {
     *out += fmt::format("{} [{}, {}] in the window; verdict {}\n",
