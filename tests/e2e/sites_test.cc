@@ -139,6 +139,21 @@ TEST(SitesTest, AtExitListsUnfreedBlocksPerStack) {
   EXPECT_EQ(r.out.find("stack 3"), std::string::npos) << r.out;
 }
 
+// Sampled mode: an estimate of 0 unfreed bytes is not "nothing left": the total comes with
+// the 95% interval of its sample count (Garwood's), here up to ~3.7 intervals.
+TEST(SitesTest, AtExitInSampledModeGivesTheInterval) {
+  TempDir tmp;
+  auto run = run_command({leakscope_bin(), "run", "-q", "--heap=sample:64m", "-o",
+                          tmp.path("cap.db"), "--", program("heap_basic")});
+  ASSERT_EQ(run.exit_code(), 0) << run.err;
+  auto r = run_command({leakscope_bin(), "sites", tmp.path("cap.db"), "--at-exit"});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_NE(r.out.find("in use at exit: 0 bytes in 0 blocks (estimated from samples every "
+                       "64.0 MiB: 95% interval 0 B to 23"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(SitesTest, GroupByAllocatingFunction) {
   TempDir tmp;
   write_heap_capture(tmp.path("cap.db"));
