@@ -36,10 +36,10 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
     std::lock_guard<std::mutex> lock(*ctx.reader_mutex);
     // Captures without the heap tracker's tables (or from before them) simply have none.
     auto totals = store::read_heap_totals(*ctx.reader, p.id);
-    auto heap_processes = store::read_heap_processes(*ctx.reader);
-    if (heap_processes.is_ok())
-      for (const auto& hp : *heap_processes)
-        if (hp.process_id == p.id && hp.mode == "sampled") ci.heap_sample_interval = hp.sample_interval;
+    if (ctx.heap_sample_intervals != nullptr) {
+      auto it = ctx.heap_sample_intervals->find(p.id);
+      if (it != ctx.heap_sample_intervals->end()) ci.heap_sample_interval = it->second;
+    }
     if (totals.is_ok()) {
       heap->name = "live_heap";
       heap->source = "heap tracker live bytes";

@@ -31,6 +31,8 @@ struct ProcessContext {
   std::mutex* reader_mutex = nullptr;
   TreeAccumulator* tree = nullptr;         // fed under tree_mutex
   std::mutex* tree_mutex = nullptr;
+  // process id -> sampling interval, for processes whose heap was tracked in sampled mode
+  const std::map<int64_t, int64_t>* heap_sample_intervals = nullptr;
 };
 
 struct ProcessOutcome {
