@@ -82,13 +82,6 @@ struct ProcessSites {
   std::vector<HeapSite> sites;  // ranked
 };
 
-// Sampled mode: live bytes move in steps of about one sampling interval, and the number of
-// steps in a window is Poisson. A trend's interval only sees how regular the staircase is,
-// so it is widened to at least the Poisson interval of the step count (`growth` bytes over
-// `span_s` seconds at `interval` bytes per step); rates in bytes per second.
-void widen_for_sampling(double growth, double span_s, double interval, double confidence,
-                        double* ci_lo, double* ci_hi);
-
 // The key a stack is grouped under, for SiteGrouping::kFunction.
 using GroupKeyFn = std::function<std::string(int64_t stack_id)>;
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "analyze/heap_sites.h"
+#include "analyze/stats_basic.h"
 #include "base/strings.h"
 
 namespace leakscope::analyze {
@@ -48,8 +48,9 @@ MemoryClass classify_growth(const ProcessVerdict& p, const ClassInputs& in) {
     if (window_trend(*in.live_heap, g.window_t0, g.window_t1, &hs, &hlo, &hhi)) {
       // Sampled: a flat-looking estimate may only have had few steps; claim no more than
       // the step count allows.
-      widen_for_sampling(hs * (g.window_t1 - g.window_t0), g.window_t1 - g.window_t0,
-                         static_cast<double>(in.heap_sample_interval), 0.95, &hlo, &hhi);
+      double span = g.window_t1 - g.window_t0;
+      widen_for_sampling(hs * span, span, static_cast<double>(in.heap_sample_interval), 0.95,
+                         &hlo, &hhi);
       heap_flat = hhi < 0.25 * g.rate;
       heap_grows = hlo > 0.5 * g.rate;
       mc.evidence.push_back(fmt::format(

@@ -165,4 +165,17 @@ double f_sf(double f, double d1, double d2) {
   return inc_beta(d2 / 2, d1 / 2, x);
 }
 
+void widen_for_sampling(double growth, double span_s, double interval, double confidence,
+                        double* ci_lo, double* ci_hi) {
+  if (span_s <= 0 || interval <= 0) return;
+  double n = std::max(0.0, growth / interval);
+  double z = normal_quantile(0.5 + confidence / 2);
+  auto cube = [](double v) { return v * v * v; };
+  double lo = n > 0 ? n * cube(std::max(0.0, 1 - 1 / (9 * n) - z / (3 * std::sqrt(n)))) : 0;
+  double n1 = n + 1;
+  double hi = n1 * cube(1 - 1 / (9 * n1) + z / (3 * std::sqrt(n1)));
+  *ci_lo = std::min(*ci_lo, lo * interval / span_s);
+  *ci_hi = std::max(*ci_hi, hi * interval / span_s);
+}
+
 }  // namespace leakscope::analyze

@@ -39,6 +39,15 @@ double lag1_autocorrelation(const std::vector<double>& r);
 // independent points n correlated ones are worth when estimating a mean or a slope.
 double effective_n(size_t n, double rho);
 
+// A rate estimated from a count of steps (sampled heap tracking: live bytes move in steps of
+// about one sampling interval, their number in a window is Poisson). A trend's interval
+// only sees how regular the staircase is, so [*ci_lo, *ci_hi] is widened to at least the
+// Poisson interval of the step count (Garwood's, through the Wilson–Hilferty approximation
+// of the chi-square quantiles): `growth` over `span_s` at `interval` per step. Nothing
+// happens for interval <= 0 or span_s <= 0.
+void widen_for_sampling(double growth, double span_s, double interval, double confidence,
+                        double* ci_lo, double* ci_hi);
+
 // Upper-tail probability of the F distribution with (d1, d2) degrees of freedom, through
 // the regularized incomplete beta function.
 double f_sf(double f, double d1, double d2);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "analyze/stats_basic.h"
 #include "base/strings.h"
 
 namespace leakscope::report {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "analyze/stats_basic.h"
 #include "store/capture_reader.h"
 #include "store/capture_writer.h"
 #include "store/heap_reader.h"
