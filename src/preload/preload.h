@@ -116,7 +116,8 @@ void resolve_real_functions();
 // The bootstrap pool serves the allocations dlsym makes while resolve_real_functions runs.
 void* bootstrap_alloc(size_t n, size_t align);
 inline constexpr size_t kBootstrapBytes = 256 * 1024;
-extern char g_bootstrap_pool[kBootstrapBytes];
+// Hidden, so that every free computes the pool's address instead of loading it.
+extern __attribute__((visibility("hidden"))) char g_bootstrap_pool[kBootstrapBytes];
 // Inline: every free asks.
 inline bool is_bootstrap(const void* p) {
   auto c = reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_bootstrap_pool);
@@ -262,10 +263,17 @@ void release_stack_defs_after_fork();
 // only, so that an allocation or free that is not sampled costs a few instructions and no
 // per-thread lookup (see preload_sampler.cc): while one thread records, the byte count is
 // process-wide; a free needs one bit of the filter.
+// One cache line: everything the exported functions read before the real call.
 struct alignas(64) FastSampling {
   std::atomic<bool> sampling{false};  // sampled mode, real functions known, tracking on
   std::atomic<bool> single{false};    // at most one thread records: the count below is its
   std::atomic<int64_t> bytes_left{0};
+  size_t interval = 0;  // g.sample_interval once sampling started; 0 sends every call on
+  // Copies of real.*, set before `sampling` and never changed after.
+  void* (*malloc)(size_t) = nullptr;
+  void (*free)(void*) = nullptr;
+  void* (*calloc)(size_t, size_t) = nullptr;
+  void* (*realloc)(void*, size_t) = nullptr;
 };
 extern FastSampling g_fast;
 inline constexpr size_t kFilterBuckets = 1 << 16;
@@ -377,7 +385,7 @@ inline Slot* hook_slot() {
 // True: an allocation of `size` bytes is certainly not sampled (the count was taken).
 // Full tracking (interval 0) returns false at the first comparison.
 inline bool fast_alloc_skips(size_t size) {
-  if (size >= g.sample_interval) return false;
+  if (size >= g_fast.interval) return false;
   if (LS_LIKELY(g_fast.single.load(std::memory_order_relaxed))) {
     int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
     if (LS_UNLIKELY(left <= 0)) return false;
@@ -418,6 +426,24 @@ void record_mmap(Slot* s, void* p, size_t len, uintptr_t pc0, void* frame);
 void record_munmap(Slot* s, void* p, size_t len);
 void record_mremap(Slot* s, void* old_p, size_t old_len, void* new_p, size_t new_len,
                    uintptr_t pc0, void* frame);
+// The tracked halves of the exported malloc family (preload_entry.cc tail-calls them, so
+// their own return address and frame are the program's call site).
+void* malloc_tracked(size_t n);
+void free_tracked(void* p);
+void* calloc_tracked(size_t n, size_t size);
+void* realloc_tracked(void* p, size_t n);
+enum class NewForm : uint8_t {
+  kNew,
+  kNewArray,
+  kNewNothrow,
+  kNewArrayNothrow,
+  kNewAligned,
+  kNewArrayAligned,
+  kNewAlignedNothrow,
+  kNewArrayAlignedNothrow,
+};
+// align 0: the unaligned forms.
+void* new_tracked(NewForm form, size_t n, size_t align);
 // exit, _exit, abort, exec: flush everything and say why (no-op in a vfork child).
 void image_ending(format::ExitKind kind);
 

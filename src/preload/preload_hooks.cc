@@ -123,23 +123,22 @@ __attribute__((always_inline)) inline void on_free(void* p) {
 }  // namespace
 
 // ---- the malloc family
+//
+// The exported malloc, free, calloc, realloc and operator new/delete (preload_entry.cc)
+// decide the sampled mode's common case (not sampled) and tail-call the real function;
+// everything else tail-calls one of these, so each starts with the program's return
+// address and frame exactly where the exported function found them.
 
-// The exported functions decide the sampled mode's common case (not sampled) first and
-// call the real function with nothing else to do; the rest of each lives in a *_tracked
-// function, so that the fast path saves no registers. The tracked part gets the exported
-// function's return address and frame, where stacks start.
-namespace {
-
-LS_NOINLINE void* malloc_tracked(size_t n, uintptr_t pc0, void* frame) {
+void* leakscope::preload::malloc_tracked(size_t n) {
   if (LS_UNLIKELY(real.malloc == nullptr)) {
     if (void* p = early_alloc(n, 16)) return p;
   }
   void* p = real.malloc(n);
-  on_alloc(p, n, pc0, frame);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
   return p;
 }
 
-LS_NOINLINE void free_tracked(void* p) {
+void leakscope::preload::free_tracked(void* p) {
   if (LS_UNLIKELY(p == nullptr)) return;
   if (LS_UNLIKELY(real.free == nullptr || is_bootstrap(p))) {
     if (is_bootstrap(p)) return;  // the bootstrap pool is never returned
@@ -149,18 +148,18 @@ LS_NOINLINE void free_tracked(void* p) {
   real.free(p);
 }
 
-LS_NOINLINE void* calloc_tracked(size_t n, size_t size, uintptr_t pc0, void* frame) {
+void* leakscope::preload::calloc_tracked(size_t n, size_t size) {
   if (LS_UNLIKELY(real.calloc == nullptr || real.malloc == nullptr)) {
     size_t bytes;
     if (__builtin_mul_overflow(n, size, &bytes)) return nullptr;
     if (void* p = early_alloc(bytes, 16)) return memset(p, 0, bytes);
   }
   void* p = real.calloc(n, size);
-  on_alloc(p, n * size, pc0, frame);
+  on_alloc(p, n * size, LS_PC0, LS_FRAME);
   return p;
 }
 
-LS_NOINLINE void* realloc_tracked(void* p, size_t n, uintptr_t pc0, void* frame) {
+void* leakscope::preload::realloc_tracked(void* p, size_t n) {
   if (LS_UNLIKELY(real.realloc == nullptr || real.malloc == nullptr || is_bootstrap(p))) {
     if (is_bootstrap(p)) {
       // Move a bootstrap block into the real heap (its size sits just before it).
@@ -175,7 +174,7 @@ LS_NOINLINE void* realloc_tracked(void* p, size_t n, uintptr_t pc0, void* frame)
   if (s == nullptr) return real.realloc(p, n);
   if (p == nullptr) {
     void* q = real.realloc(nullptr, n);
-    on_alloc(q, n, pc0, frame);
+    on_alloc(q, n, LS_PC0, LS_FRAME);
     return q;
   }
   // In sampled mode the old pointer leaves the set before the real call: once it is
@@ -187,32 +186,8 @@ LS_NOINLINE void* realloc_tracked(void* p, size_t n, uintptr_t pc0, void* frame)
     if (g.sample_interval != 0 && old_recorded) sample_remember_again(p);
     return q;
   }
-  record_realloc(s, p, old_recorded, q, n, free_ts, pc0, frame);
+  record_realloc(s, p, old_recorded, q, n, free_ts, LS_PC0, LS_FRAME);
   return q;
-}
-
-}  // namespace
-
-LS_EXPORT void* malloc(size_t n) {
-  if (LS_LIKELY(fast_alloc_skips(n))) return real.malloc(n);
-  return malloc_tracked(n, LS_PC0, LS_FRAME);
-}
-
-LS_EXPORT void free(void* p) {
-  if (LS_LIKELY(fast_free_skips(p))) return real.free(p);
-  free_tracked(p);
-}
-
-LS_EXPORT void* calloc(size_t n, size_t size) {
-  size_t total;
-  if (LS_LIKELY(!__builtin_mul_overflow(n, size, &total) && fast_alloc_skips(total)))
-    return real.calloc(n, size);
-  return calloc_tracked(n, size, LS_PC0, LS_FRAME);
-}
-
-LS_EXPORT void* realloc(void* p, size_t n) {
-  if (LS_LIKELY(fast_free_skips(p) && fast_alloc_skips(n))) return real.realloc(p, n);
-  return realloc_tracked(p, n, LS_PC0, LS_FRAME);
 }
 
 LS_EXPORT void* reallocarray(void* p, size_t n, size_t size) {
@@ -298,16 +273,7 @@ LS_EXPORT void* pvalloc(size_t n) {
 
 namespace {
 
-template <typename F>
-F next_symbol(F* cache, const char* name) {
-  if (*cache == nullptr) {
-    GuardScope guard;
-    *cache = reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
-  }
-  return *cache;
-}
-
-inline void* plain_alloc(size_t n) {
+inline void* plain_new_alloc(size_t n) {
   if (LS_UNLIKELY(real.malloc == nullptr)) {
     if (void* p = early_alloc(n ? n : 1, 16)) return p;
   }
@@ -322,12 +288,13 @@ inline void* aligned_new_alloc(size_t n, size_t align) {
   return real.memalign(align, n ? n : 1);
 }
 
-inline void release(void* p) {
-  if (LS_LIKELY(fast_free_skips(p))) return real.free(p);
-  if (p == nullptr) return;
-  if (LS_UNLIKELY(is_bootstrap(p))) return;
-  on_free(p);
-  real.free(p);
+template <typename F>
+F next_symbol(F* cache, const char* name) {
+  if (*cache == nullptr) {
+    GuardScope guard;
+    *cache = reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+  }
+  return *cache;
 }
 
 void* (*g_new)(size_t);
@@ -339,51 +306,34 @@ void* (*g_new_array_aligned)(size_t, std::align_val_t);
 void* (*g_new_aligned_nothrow)(size_t, std::align_val_t, const std::nothrow_t&);
 void* (*g_new_array_aligned_nothrow)(size_t, std::align_val_t, const std::nothrow_t&);
 
-}  // namespace
-
 // When the allocation fails, the real operator runs the new_handler loop and throws (or
 // returns null for nothrow); its own malloc calls are then recorded by our malloc.
-#define LS_NEW(name, alloc_expr, fallback_expr)                       \
-  LS_EXPORT void* name {                                              \
-    bool not_sampled = fast_alloc_skips(n);                           \
-    void* p = alloc_expr;                                             \
-    if (LS_UNLIKELY(p == nullptr)) return fallback_expr;              \
-    if (!not_sampled) on_alloc(p, n, LS_PC0, LS_FRAME);               \
-    return p;                                                         \
+LS_NOINLINE void* new_fallback(NewForm form, size_t n, size_t align) {
+  auto a = static_cast<std::align_val_t>(align);
+  const std::nothrow_t kNothrow{};  // not std::nothrow: that would link libstdc++ in
+  switch (form) {
+    case NewForm::kNew: return next_symbol(&g_new, "_Znwm")(n);
+    case NewForm::kNewArray: return next_symbol(&g_new_array, "_Znam")(n);
+    case NewForm::kNewNothrow: return next_symbol(&g_new_nothrow, "_ZnwmRKSt9nothrow_t")(n, kNothrow);
+    case NewForm::kNewArrayNothrow:
+      return next_symbol(&g_new_array_nothrow, "_ZnamRKSt9nothrow_t")(n, kNothrow);
+    case NewForm::kNewAligned: return next_symbol(&g_new_aligned, "_ZnwmSt11align_val_t")(n, a);
+    case NewForm::kNewArrayAligned:
+      return next_symbol(&g_new_array_aligned, "_ZnamSt11align_val_t")(n, a);
+    case NewForm::kNewAlignedNothrow:
+      return next_symbol(&g_new_aligned_nothrow, "_ZnwmSt11align_val_tRKSt9nothrow_t")(n, a, kNothrow);
+    case NewForm::kNewArrayAlignedNothrow:
+      return next_symbol(&g_new_array_aligned_nothrow, "_ZnamSt11align_val_tRKSt9nothrow_t")(
+          n, a, kNothrow);
   }
-
-LS_NEW(_Znwm(size_t n), plain_alloc(n), next_symbol(&g_new, "_Znwm")(n))
-LS_NEW(_Znam(size_t n), plain_alloc(n), next_symbol(&g_new_array, "_Znam")(n))
-LS_NEW(_ZnwmRKSt9nothrow_t(size_t n, const std::nothrow_t& t), plain_alloc(n),
-       next_symbol(&g_new_nothrow, "_ZnwmRKSt9nothrow_t")(n, t))
-LS_NEW(_ZnamRKSt9nothrow_t(size_t n, const std::nothrow_t& t), plain_alloc(n),
-       next_symbol(&g_new_array_nothrow, "_ZnamRKSt9nothrow_t")(n, t))
-LS_NEW(_ZnwmSt11align_val_t(size_t n, std::align_val_t a),
-       aligned_new_alloc(n, static_cast<size_t>(a)),
-       next_symbol(&g_new_aligned, "_ZnwmSt11align_val_t")(n, a))
-LS_NEW(_ZnamSt11align_val_t(size_t n, std::align_val_t a),
-       aligned_new_alloc(n, static_cast<size_t>(a)),
-       next_symbol(&g_new_array_aligned, "_ZnamSt11align_val_t")(n, a))
-LS_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, std::align_val_t a, const std::nothrow_t& t),
-       aligned_new_alloc(n, static_cast<size_t>(a)),
-       next_symbol(&g_new_aligned_nothrow, "_ZnwmSt11align_val_tRKSt9nothrow_t")(n, a, t))
-LS_NEW(_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, std::align_val_t a, const std::nothrow_t& t),
-       aligned_new_alloc(n, static_cast<size_t>(a)),
-       next_symbol(&g_new_array_aligned_nothrow, "_ZnamSt11align_val_tRKSt9nothrow_t")(n, a, t))
-
-LS_EXPORT void _ZdlPv(void* p) { release(p); }
-LS_EXPORT void _ZdaPv(void* p) { release(p); }
-LS_EXPORT void _ZdlPvm(void* p, size_t) { release(p); }
-LS_EXPORT void _ZdaPvm(void* p, size_t) { release(p); }
-LS_EXPORT void _ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) { release(p); }
-LS_EXPORT void _ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) { release(p); }
-LS_EXPORT void _ZdlPvSt11align_val_t(void* p, std::align_val_t) { release(p); }
-LS_EXPORT void _ZdaPvSt11align_val_t(void* p, std::align_val_t) { release(p); }
-LS_EXPORT void _ZdlPvmSt11align_val_t(void* p, size_t, std::align_val_t) { release(p); }
-LS_EXPORT void _ZdaPvmSt11align_val_t(void* p, size_t, std::align_val_t) { release(p); }
-LS_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) {
-  release(p);
+  return nullptr;
 }
-LS_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) {
-  release(p);
+
+}  // namespace
+
+void* leakscope::preload::new_tracked(NewForm form, size_t n, size_t align) {
+  void* p = align == 0 ? plain_new_alloc(n) : aligned_new_alloc(n, align);
+  if (LS_UNLIKELY(p == nullptr)) return new_fallback(form, n, align);
+  on_alloc(p, n, LS_PC0, LS_FRAME);
+  return p;
 }

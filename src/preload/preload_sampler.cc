@@ -106,6 +106,11 @@ void fast_sampling_start() {
       real.calloc == nullptr || real.realloc == nullptr)
     return;
   uint64_t rng = random_u64() | 1;
+  g_fast.malloc = real.malloc;
+  g_fast.free = real.free;
+  g_fast.calloc = real.calloc;
+  g_fast.realloc = real.realloc;
+  g_fast.interval = g.sample_interval;
   g_fast.bytes_left.store(draw_interval(&rng), std::memory_order_relaxed);
   g_fast.sampling.store(true, std::memory_order_release);
   fast_sampling_single((g.clock_epoch.load() & 1) == 0);
