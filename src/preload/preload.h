@@ -266,8 +266,9 @@ void release_stack_defs_after_fork();
 // One cache line: everything the exported functions read before the real call.
 struct alignas(64) FastSampling {
   std::atomic<bool> sampling{false};  // sampled mode, real functions known, tracking on
-  std::atomic<bool> single{false};    // at most one thread records: the count below is its
+  std::atomic<bool> single{false};    // one thread counts, with the count below:
   std::atomic<int64_t> bytes_left{0};
+  std::atomic<uintptr_t> owner_tp{0};  // its thread pointer (any other thread's call ends it)
   size_t interval = 0;  // g.sample_interval once sampling started; 0 sends every call on
   // Copies of real.*, set before `sampling` and never changed after.
   void* (*malloc)(size_t) = nullptr;
@@ -386,7 +387,8 @@ inline Slot* hook_slot() {
 // Full tracking (interval 0) returns false at the first comparison.
 inline bool fast_alloc_skips(size_t size) {
   if (size >= g_fast.interval) return false;
-  if (LS_LIKELY(g_fast.single.load(std::memory_order_relaxed))) {
+  if (LS_LIKELY(g_fast.single.load(std::memory_order_relaxed) &&
+                g_fast.owner_tp.load(std::memory_order_relaxed) == thread_pointer())) {
     int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
     if (LS_UNLIKELY(left <= 0)) return false;
     g_fast.bytes_left.store(left, std::memory_order_relaxed);

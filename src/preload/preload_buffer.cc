@@ -215,7 +215,10 @@ Slot* shared_slot() { return ensure_slots() ? &g_slots[kMaxSlots] : nullptr; }
 
 void note_recording_thread(Slot* mine) {
   if (g.clock_epoch.load(std::memory_order_relaxed) & 1) return;
-  bool others = mine == nullptr;
+  // A thread that does not own the single mode's count is a second one, even before it
+  // records: it would otherwise take the tracked path for every allocation.
+  bool others = mine == nullptr || (g_fast.single.load(std::memory_order_relaxed) &&
+                                    g_fast.owner_tp.load(std::memory_order_relaxed) != thread_pointer());
   int high = g_slots_high.load(std::memory_order_acquire);
   for (int i = 0; i < high && !others; ++i)
     others = &g_slots[i] != mine && g_slots[i].owner.load(std::memory_order_acquire) > 0;
