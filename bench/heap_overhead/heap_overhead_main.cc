@@ -10,6 +10,10 @@
 // `g++ -c`, run directly so that every tool traces the same process: heaptrack does not
 // follow g++'s children) compiling a generated template-heavy file.
 //
+// A last table puts the sampled mode beside two reference interposers (interpose_floor.c:
+// the sampled fast paths' checks and nothing else, without and with an idle thread): what
+// interposing malloc/free alone costs each workload, the floor under any LD_PRELOAD sampler.
+//
 // Usage: heap_overhead [--quick] [--runs N]   (--quick: leakscope only, no heaptrack/massif)
 #include <dirent.h>
 #include <fcntl.h>
@@ -138,8 +142,9 @@ class TreeMemory {
   std::thread thread_;
 };
 
+// preload: "" or a library for LD_PRELOAD (the reference interposers).
 Measure run_once(const std::vector<std::string>& argv, const std::string& stdin_path,
-                 const std::string& target, bool alone) {
+                 const std::string& target, bool alone, const std::string& preload = "") {
   Measure m;
   auto t0 = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
@@ -149,6 +154,7 @@ Measure run_once(const std::vector<std::string>& argv, const std::string& stdin_
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(out, 2);
+    if (!preload.empty()) ::setenv("LD_PRELOAD", preload.c_str(), 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -170,10 +176,10 @@ Measure run_once(const std::vector<std::string>& argv, const std::string& stdin_
 
 // The best of `runs` (least wall time): the machine may be busy with other work.
 Measure best_of(int runs, const std::vector<std::string>& argv, const std::string& stdin_path,
-                const std::string& target, bool alone) {
+                const std::string& target, bool alone, const std::string& preload = "") {
   Measure best;
   for (int i = 0; i < runs; ++i) {
-    Measure m = run_once(argv, stdin_path, target, alone);
+    Measure m = run_once(argv, stdin_path, target, alone, preload);
     if (!best.ok || (m.ok && m.wall_s < best.wall_s)) best = m;
   }
   return best;
@@ -259,8 +265,9 @@ int main(int argc, char** argv) {
 
   struct Row {
     std::string name;
-    Measure alone, full, sampled, heaptrack, massif;
+    Measure alone, full, sampled, heaptrack, massif, floor, floor_thread;
   };
+  std::string floor_dir = FLOOR_LIB_DIR;
   std::vector<Row> rows;
   for (const auto& w : workloads) {
     Row r;
@@ -275,6 +282,9 @@ int main(int argc, char** argv) {
     r.sampled = best_of(runs, traced({bin, "run", "-q", "--heap=sample:512k", "-o",
                                       dir + "/sampled.db", "--"}),
                         w.stdin_path, w.target, false);
+    r.floor = best_of(runs, w.argv, w.stdin_path, w.target, true, floor_dir + "/libinterpose_floor.so");
+    r.floor_thread = best_of(runs, w.argv, w.stdin_path, w.target, true,
+                             floor_dir + "/libinterpose_floor_thread.so");
     if (heaptrack)
       r.heaptrack = run_once(traced({"heaptrack", "-o", dir + "/heaptrack"}), w.stdin_path,
                              w.target, false);
@@ -323,6 +333,22 @@ int main(int argc, char** argv) {
                 fmt_mib(r.alone).c_str(), fmt_mib(r.full).c_str(), fmt_mib(r.sampled).c_str(),
                 heaptrack ? fmt_mib(r.heaptrack).c_str() : "-",
                 massif ? fmt_mib(r.massif).c_str() : "-");
+  std::printf("\nWall time beside reference interposers that only check (the sampled mode's "
+              "fast paths, nothing recorded; interpose_floor.c):\n");
+  std::printf("| %-26s | %-18s | %-24s | %-18s |\n", "workload", "check-only interposer",
+              "+ one idle thread", "--heap=sample:512k");
+  std::printf("|%s|%s|%s|%s|\n", std::string(28, '-').c_str(), std::string(20, '-').c_str(),
+              std::string(26, '-').c_str(), std::string(20, '-').c_str());
+  for (const auto& r : rows) {
+    auto ratio = [&](const Measure& m) {
+      if (!m.ok) return std::string("failed");
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.3fx", m.wall_s / r.alone.wall_s);
+      return std::string(buf);
+    };
+    std::printf("| %-26s | %-18s | %-24s | %-18s |\n", r.name.c_str(), ratio(r.floor).c_str(),
+                ratio(r.floor_thread).c_str(), ratio(r.sampled).c_str());
+  }
   run_text("rm -rf '" + dir + "'");
   return 0;
 }
