@@ -259,11 +259,11 @@ void release_stack_defs_after_fork();
 
 // ---- preload_sampler.cc: Poisson sampling by bytes.
 //
-// The sampled mode's fast paths decide before the real call, from process-wide state
-// only, so that an allocation or free that is not sampled costs a few instructions and no
-// per-thread lookup (see preload_sampler.cc): while one thread records, the byte count is
-// process-wide; a free needs one bit of the filter.
-// One cache line: everything the exported functions read before the real call.
+// The sampled mode's fast paths decide before the real call, from one cache line of
+// process-wide state, so that an allocation or free that is not sampled costs a few
+// instructions and no per-thread lookup (see preload_sampler.cc): while one thread
+// allocates, the byte count is process-wide and that thread's; a free needs one bit of the
+// filter.
 struct alignas(64) FastSampling {
   std::atomic<bool> sampling{false};  // sampled mode, real functions known, tracking on
   std::atomic<bool> single{false};    // one thread counts, with the count below:
@@ -284,9 +284,6 @@ inline size_t sample_bucket(uintptr_t p) { return ((p >> 4) * 0x9E3779B97F4A7C15
 inline bool bucket_may_hold(size_t b) {
   return (g_sample_filter[b >> 6].load(std::memory_order_relaxed) >> (b & 63)) & 1;
 }
-// fast_alloc_skips(size) (after the per-thread state below): true when an allocation of
-// `size` bytes is certainly not sampled (the count was taken).
-
 // True: p is certainly not a sampled block (nor a bootstrap one): the real free may have it.
 inline bool fast_free_skips(const void* p) {
   return g_fast.sampling.load(std::memory_order_relaxed) && !is_bootstrap(p) &&
@@ -383,12 +380,17 @@ inline Slot* hook_slot() {
   return hook_slot_slow(v);
 }
 
+// True while the process-wide count is the calling thread's (the single mode's owner).
+inline bool owns_single_count() {
+  return g_fast.single.load(std::memory_order_relaxed) &&
+         g_fast.owner_tp.load(std::memory_order_relaxed) == thread_pointer();
+}
+
 // True: an allocation of `size` bytes is certainly not sampled (the count was taken).
 // Full tracking (interval 0) returns false at the first comparison.
 inline bool fast_alloc_skips(size_t size) {
   if (size >= g_fast.interval) return false;
-  if (LS_LIKELY(g_fast.single.load(std::memory_order_relaxed) &&
-                g_fast.owner_tp.load(std::memory_order_relaxed) == thread_pointer())) {
+  if (LS_LIKELY(owns_single_count())) {
     int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
     if (LS_UNLIKELY(left <= 0)) return false;
     g_fast.bytes_left.store(left, std::memory_order_relaxed);

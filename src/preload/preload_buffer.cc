@@ -217,8 +217,8 @@ void note_recording_thread(Slot* mine) {
   if (g.clock_epoch.load(std::memory_order_relaxed) & 1) return;
   // A thread that does not own the single mode's count is a second one, even before it
   // records: it would otherwise take the tracked path for every allocation.
-  bool others = mine == nullptr || (g_fast.single.load(std::memory_order_relaxed) &&
-                                    g_fast.owner_tp.load(std::memory_order_relaxed) != thread_pointer());
+  bool others = mine == nullptr ||
+                (g_fast.single.load(std::memory_order_relaxed) && !owns_single_count());
   int high = g_slots_high.load(std::memory_order_acquire);
   for (int i = 0; i < high && !others; ++i)
     others = &g_slots[i] != mine && g_slots[i].owner.load(std::memory_order_acquire) > 0;

@@ -4,7 +4,7 @@
 // a fresh count is drawn. An allocation of Z < R bytes is therefore recorded with
 // probability 1 - exp(-Z/R), and the collector scales it by the inverse; allocations of R
 // bytes or more are always recorded (weight 1) without touching the count. While a single
-// thread records, the count is process-wide (g_fast): the exported functions then decide
+// thread allocates, the count is process-wide (g_fast): the exported functions then decide
 // "not sampled" before the real call from globals alone, without the thread's slot or
 // saved registers, which more than halved what sampled mode adds to an allocation-heavy
 // program. Sampled
@@ -135,14 +135,13 @@ bool sample_allocation(Slot* s, size_t size, void* ptr) {
     s->bytes_until_sample = draw_interval(&s->rng);
   }
   if (size < g.sample_interval) {
-    if (g_fast.single.load(std::memory_order_relaxed) &&
-        g_fast.owner_tp.load(std::memory_order_relaxed) != thread_pointer())
-      note_recording_thread(nullptr);  // another thread: per-thread counts from now on
-    if (g_fast.single.load(std::memory_order_relaxed)) {
+    if (owns_single_count()) {
       int64_t left = g_fast.bytes_left.load(std::memory_order_relaxed) - static_cast<int64_t>(size);
       g_fast.bytes_left.store(left > 0 ? left : draw_interval(&s->rng), std::memory_order_relaxed);
       if (left > 0) return false;
     } else {
+      // Another thread while the single mode lasts: per-thread counts from now on.
+      if (g_fast.single.load(std::memory_order_relaxed)) note_recording_thread(nullptr);
       s->bytes_until_sample -= static_cast<int64_t>(size);
       if (LS_LIKELY(s->bytes_until_sample > 0)) return false;
       s->bytes_until_sample = draw_interval(&s->rng);
