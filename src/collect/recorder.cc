@@ -424,9 +424,11 @@ StatusOr<RecordResult> record_command(const std::vector<std::string>& argv,
     if (WIFSIGNALED(root_status)) result.exit_signal = WTERMSIG(root_status);
   }
   result.duration_ms = session.now_ms();
-  result.processes = session.tree().total_count();
   Status fs = session.finish(root_reaped ? result.exit_code : -1,
                              root_reaped && result.exit_signal ? result.exit_signal : -1);
+  // After finish: processes known only from their heap data (too short-lived for a procfs
+  // pass) join the tree there.
+  result.processes = session.tree().total_count();
   result.rows = session.writer().rows_written();
   restore_signals(sig);
   RETURN_IF_ERROR(loop_status);
@@ -484,8 +486,8 @@ StatusOr<RecordResult> record_attached(pid_t pid, const RecordOptions& options) 
   RETURN_IF_ERROR(session.start_ticks());
   Status loop_status = session.loop().run();
   result.duration_ms = session.now_ms();
-  result.processes = session.tree().total_count();
   Status fs = session.finish(-1, -1);
+  result.processes = session.tree().total_count();
   result.rows = session.writer().rows_written();
   restore_signals(sig);
   RETURN_IF_ERROR(loop_status);

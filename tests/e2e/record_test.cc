@@ -124,6 +124,22 @@ TEST(RecordTest, ExecGenerationsOfOneProcess) {
       << m.generations.back().cmdline;
 }
 
+// Children too short-lived for any procfs pass still reach the capture through their heap
+// data, and the footer counts them: it says how many processes the capture holds.
+TEST(RecordTest, FooterCountsProcessesKnownOnlyFromHeapData) {
+  TempDir tmp;
+  std::string cap = tmp.path("cap.db");
+  auto r = run_command({leakscope_bin(), "run", "--heap", "-o", cap, "--", "/bin/sh", "-c",
+                        "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do /bin/true; done"});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  auto reader = CaptureReader::open(cap);
+  ASSERT_TRUE(reader.is_ok());
+  size_t n = reader->meta().processes.size();
+  EXPECT_GE(n, 17u);  // the shell and its 16 children
+  EXPECT_NE(r.err.find("recorded " + std::to_string(n) + " processes for"), std::string::npos)
+      << r.err;
+}
+
 TEST(RecordTest, FdAndThreadLeaksAtKnownRates) {
   TempDir tmp;
   std::string cap = tmp.path("cap.db");
