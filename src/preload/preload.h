@@ -313,6 +313,11 @@ bool sample_remember_again(void* ptr);  // undo sample_forget (a failed realloc)
 void sampler_lock_for_fork();
 void sampler_unlock_after_fork();
 
+// ---- preload_interpose_check.cc
+// False when an object ahead of this library in the global search order (the program, or a
+// library preloaded before us) defines malloc: the program's calls never reach us.
+bool check_interposed();
+
 // ---- preload_modules.cc
 void send_modules();
 void send_modules_if_changed();  // cheap check of the loader's object count first

@@ -150,17 +150,6 @@ void fork_child() {
   guard_leave(g_fork_guard);
 }
 
-bool check_interposed() {
-  // Whoever wins the global lookup of "malloc" gets every call; if it is not us (the
-  // program or a library loaded before us defines malloc), nothing can be recorded.
-  void* winner = ::dlsym(RTLD_DEFAULT, "malloc");
-  Dl_info mine = {}, theirs = {};
-  if (!winner || !::dladdr(reinterpret_cast<void*>(&check_interposed), &mine) ||
-      !::dladdr(winner, &theirs))
-    return true;
-  return mine.dli_fbase == theirs.dli_fbase;
-}
-
 }  // namespace
 
 bool send_message(const void* a, size_t a_len, const void* b, size_t b_len, uint64_t events) {

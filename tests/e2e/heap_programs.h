@@ -30,7 +30,8 @@ inline std::vector<HeapProgram> heap_programs_valgrind_can_check() {
           {"heap_fork_exec", {}},    {"heap_vfork", {}},          {"heap_posix_spawn", {}},
           {"heap_exec_self", {}},    {"heap_env_cleared", {}},    {"heap_underscore_exit", {}},
           {"heap_abort", {}},        {"heap_signal_exit", {}},    {"heap_dlopen", {}},
-          {"heap_libc_internal", {}}, {"heap_mmap", {}},          {"heap_leak_ranking", {"0.5"}}};
+          {"heap_libc_internal", {}}, {"heap_mmap", {}},          {"heap_leak_ranking", {"0.5"}},
+          {"heap_nopie", {}}};
 }
 
 // Every heap test program.

@@ -238,6 +238,19 @@ TEST(HeapEnds, OwnMallocIsRecordedAsNotInterposed) {
   EXPECT_EQ(loud.err.find("cannot interpose malloc", first + 1), std::string::npos) << loud.err;
 }
 
+TEST(HeapEnds, NonPieProgramTakingMallocsAddressIsTracked) {
+  // Its symbol table lists malloc, undefined, at its PLT stub, which dlsym(RTLD_DEFAULT)
+  // returns: that is not a malloc of its own (Debian's python3 and node look like this).
+  TempDir tmp;
+  HeapRun run = leakscope_ends({program("heap_nopie")}, tmp);
+  EXPECT_EQ(run.result.exit_code(), 0);
+  ASSERT_EQ(run.result.out, "heap_nopie: canonical PLT entry for malloc: yes\n")
+      << "the program no longer has the case this test is for";
+  EXPECT_EQ(run.status["heap_nopie"], "tracking");
+  ASSERT_EQ(run.ends.size(), 1u);
+  EXPECT_GE(run.ends[0].bytes, 3 * 100 + 4000);
+}
+
 TEST(HeapEnds, AnonymousMappingsOfTheProgram) {
   TempDir tmp;
   HeapRun run = leakscope_ends({program("heap_mmap")}, tmp);
