@@ -236,6 +236,13 @@ TEST(HeapEnds, OwnMallocIsRecordedAsNotInterposed) {
   size_t first = loud.err.find("cannot interpose malloc");
   ASSERT_NE(first, std::string::npos) << loud.err;
   EXPECT_EQ(loud.err.find("cannot interpose malloc", first + 1), std::string::npos) << loud.err;
+  // `sites` says there is no data rather than "0 bytes in use at exit".
+  for (const std::string flag : {"--at-exit", "--top=5"}) {
+    auto sites = run_command({leakscope_bin(), "sites", tmp.path("loud.db"), flag});
+    EXPECT_EQ(sites.exit_code(), 0) << sites.err;
+    EXPECT_NE(sites.out.find("no allocation data"), std::string::npos) << sites.out;
+    EXPECT_EQ(sites.out.find("in use at exit"), std::string::npos) << sites.out;
+  }
 }
 
 TEST(HeapEnds, NonPieProgramTakingMallocsAddressIsTracked) {
