@@ -34,12 +34,19 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
   ClassInputs ci;
   {
     std::lock_guard<std::mutex> lock(*ctx.reader_mutex);
-    // Captures without the heap tracker's tables (or from before them) simply have none.
-    auto totals = store::read_heap_totals(*ctx.reader, p.id);
-    if (ctx.heap_sample_intervals != nullptr) {
-      auto it = ctx.heap_sample_intervals->find(p.id);
-      if (it != ctx.heap_sample_intervals->end()) ci.heap_sample_interval = it->second;
+    // Only a process whose allocator was interposed has live-heap data: the rows of one
+    // that was not (a static binary, its own malloc) are zeros, not a flat heap.
+    const store::HeapProcess* tracked = nullptr;
+    if (ctx.heap_processes != nullptr) {
+      auto it = ctx.heap_processes->find(p.id);
+      if (it != ctx.heap_processes->end() && it->second.status.rfind("not-interposed", 0) != 0)
+        tracked = &it->second;
     }
+    if (tracked != nullptr && tracked->mode == "sampled")
+      ci.heap_sample_interval = tracked->sample_interval;
+    auto totals = tracked != nullptr ? store::read_heap_totals(*ctx.reader, p.id)
+                                     : StatusOr<std::vector<store::HeapTotal>>(
+                                           std::vector<store::HeapTotal>{});
     if (totals.is_ok()) {
       heap->name = "live_heap";
       heap->source = "heap tracker live bytes";
@@ -62,6 +69,16 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
   ci.live_heap = heap;
   ci.vm_data = vm_data;
   return ci;
+}
+
+// Keeps the rows before `until_ms`, unless fewer than `min_rows` would be left.
+template <typename Columns, typename... Vectors>
+void keep_before(Columns* c, int64_t until_ms, size_t min_rows, Vectors... vectors) {
+  size_t n = 0;
+  while (n < c->t_ms.size() && c->t_ms[n] < until_ms) ++n;
+  if (n < min_rows || n == c->t_ms.size()) return;
+  c->t_ms.resize(n);
+  (((c->*vectors).resize(n)), ...);
 }
 
 }  // namespace
@@ -100,6 +117,19 @@ Status analyze_process(store::Database& db, const ProcessContext& ctx, const Pro
     if (span > 0)
       pv.cpu_pct = 100.0 * static_cast<double>(cols.cpu_ms.back() - cols.cpu_ms.front()) / 1000.0 / span;
   }
+  // An exited process is judged on its running life: its last tick may have caught its
+  // exit handlers and destructors freeing memory, a drop that is not a change of regime
+  // (the recorder sees an exit up to a tick late; the tree and `sites` cut the same way).
+  int64_t judge_until_ms = job.at_ms + 1;
+  if (exited) {
+    judge_until_ms = p.exit_ms - meta.run.tick_ms;
+    using SC = store::SampleColumns;
+    using DC = store::DetailColumns;
+    keep_before(&cols, judge_until_ms, 3, &SC::rss, &SC::rss_anon, &SC::rss_file, &SC::rss_shmem,
+                &SC::vm_data, &SC::vm_swap, &SC::threads, &SC::fds, &SC::cpu_ms);
+    keep_before(&det, judge_until_ms, 3, &DC::pss, &DC::pss_anon, &DC::pss_file, &DC::pss_shmem,
+                &DC::private_dirty, &DC::swap_pss);
+  }
   std::vector<Series> series = process_series(cols, det);
   for (const Series& s : series)
     if (wanted(ctx.series_filter, s.name))
@@ -109,7 +139,8 @@ Status analyze_process(store::Database& db, const ProcessContext& ctx, const Pro
     if (state_severity(sv.r.state) > state_severity(pv.state)) pv.state = sv.r.state;
 
   Series heap, vm_data;
-  ClassInputs ci = class_inputs(ctx, p, job.at_ms, cols, &heap, &vm_data);
+  ClassInputs ci = class_inputs(ctx, p, std::min(job.at_ms, judge_until_ms - 1), cols, &heap,
+                                &vm_data);
   pv.memory_class = classify_growth(pv, ci);
 
   // Phases and busy/idle look at the fastest growing series, else at anon.

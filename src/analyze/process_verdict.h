@@ -13,6 +13,7 @@
 #include "analyze/series_extract.h"
 #include "analyze/verdict.h"
 #include "store/capture_reader.h"
+#include "store/heap_types.h"
 
 namespace leakscope::analyze {
 
@@ -31,8 +32,8 @@ struct ProcessContext {
   std::mutex* reader_mutex = nullptr;
   TreeAccumulator* tree = nullptr;         // fed under tree_mutex
   std::mutex* tree_mutex = nullptr;
-  // process id -> sampling interval, for processes whose heap was tracked in sampled mode
-  const std::map<int64_t, int64_t>* heap_sample_intervals = nullptr;
+  // process id -> its heap tracking (mode, sampling interval, status); absent: not tracked
+  const std::map<int64_t, store::HeapProcess>* heap_processes = nullptr;
 };
 
 struct ProcessOutcome {

@@ -119,12 +119,11 @@ StatusOr<Verdict> analyze_capture(store::CaptureReader& reader, const AnalyzeOpt
     jobs.push_back({&p, at_ms, judge});
   }
   std::mutex reader_mutex, tree_mutex;
-  std::map<int64_t, int64_t> heap_sample_intervals;  // captures without heap tables have none
+  std::map<int64_t, store::HeapProcess> heap_processes;  // captures without heap tables have none
   if (auto heap = store::read_heap_processes(reader); heap.is_ok())
-    for (const auto& hp : *heap)
-      if (hp.mode == "sampled") heap_sample_intervals[hp.process_id] = hp.sample_interval;
+    for (const auto& hp : *heap) heap_processes[hp.process_id] = hp;
   ProcessContext ctx{&meta,         &iv,       &params,     &o.series,           &reader,
-                     &reader_mutex, &tree_acc, &tree_mutex, &heap_sample_intervals};
+                     &reader_mutex, &tree_acc, &tree_mutex, &heap_processes};
   std::vector<ProcessOutcome> outcomes(jobs.size());
   std::vector<Status> errors(2);
   std::atomic<size_t> next{0};

@@ -23,6 +23,10 @@ struct ShapeProcess {
   std::function<double(double)> fds, threads;       // counts at time t (null: 4 and 1)
   std::function<double(double)> cpu_ms;             // cumulative CPU ms (null: 0)
   std::function<double(double)> arenas;             // maps_summary arena_like (null: none)
+  // Heap tracker rows: live heap bytes at time t, every second (null: not heap-tracked),
+  // under this tracking status.
+  std::function<double(double)> live_heap;
+  std::string heap_status = "tracking";
 };
 
 struct CaptureShape {
@@ -70,6 +74,7 @@ inline std::string write_capture_shape(const std::string& path, const CaptureSha
     if (p.end_s >= 0) info.exit_ms = info.last_seen_ms = static_cast<int64_t>(p.end_s * 1000);
     int64_t id = w.add_process(info);
     ids.push_back(id);
+    if (p.live_heap) w.add_heap_process({id, "full", 0, "cfi", p.heap_status, 0, 0});
     w.add_generation({id, 0, info.start_ms, p.comm, "/usr/bin/" + p.comm, p.comm + " --serve"});
   }
   for (int64_t t_ms = 0; t_ms <= static_cast<int64_t>(shape.duration_s * 1000); t_ms += shape.tick_ms) {
@@ -106,6 +111,10 @@ inline std::string write_capture_shape(const std::string& path, const CaptureSha
         d.private_dirty = s.rss_anon;
         d.swap = d.swap_pss = 0;
         w.add_detail(d);
+      }
+      if (p.live_heap && t_ms % 1000 == 0) {
+        auto live = static_cast<int64_t>(p.live_heap(t));
+        w.add_heap_total({ids[i], t_ms, live, live / 64, 0, live, 0});
       }
       if (p.arenas && t_ms % 10000 == 0) {
         store::MapsSummary m;

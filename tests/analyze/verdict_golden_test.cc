@@ -206,6 +206,54 @@ TEST(VerdictGolden, AllocatorRetentionSuspected) {
   EXPECT_TRUE(j["processes"][0]["memory_class"]["allocator_retention_suspected"].get<bool>());
 }
 
+// Not golden: facts only.
+Verdict analyze_plain(const CaptureShape& shape) {
+  std::string path = ::testing::TempDir() + "/plain_" + std::to_string(::getpid()) + ".db";
+  EXPECT_EQ(testing::write_capture_shape(path, shape), "");
+  auto reader = store::CaptureReader::open(path);
+  EXPECT_TRUE(reader.is_ok());
+  auto v = analyze_capture(*reader, AnalyzeOptions{});
+  EXPECT_TRUE(v.is_ok()) << v.status().message();
+  ::unlink(path.c_str());
+  return std::move(v).value();
+}
+
+TEST(VerdictGolden, ExitTeardownIsNotAChangeOfRegime) {
+  // A steady leaker that frees everything in its exit handlers: the recorder's last tick
+  // before the exit sees the drop. The leak is what the process did while it ran.
+  CaptureShape shape;
+  shape.duration_s = 60;
+  ShapeProcess p = proc(900, -1, "leaker");
+  p.end_s = 40.1;
+  p.anon = [](double t) { return t >= 39.95 ? 16 * kMiB : 0.15 * kMiB + 2 * kMiB * t; };
+  shape.processes = {p};
+  Verdict v = analyze_plain(shape);
+  const SeriesVerdict* anon = series(v.processes[0], "anon");
+  ASSERT_NE(anon, nullptr);
+  EXPECT_EQ(anon->r.state, State::kSustainedGrowth);
+  EXPECT_NEAR(anon->r.rate, 2 * kMiB, 0.05 * 2 * kMiB);
+  EXPECT_LT(anon->r.window_t1, 39.95);
+}
+
+TEST(VerdictGolden, HeapRowsOfAProcessNotInterposedAreNoData) {
+  // A static binary's heap rows are zeros: not a flat live heap, so no retention claim.
+  CaptureShape shape;
+  ShapeProcess p = proc(910, -1, "static");
+  p.anon = [](double t) { return 40 * kMiB + 5 * kMiB / 60 * t; };
+  p.live_heap = [](double) { return 0.0; };
+  p.heap_status = "not-interposed: static binary";
+  shape.processes = {p};
+  Verdict v = analyze_plain(shape);
+  EXPECT_EQ(series(v.processes[0], "anon")->r.state, State::kSustainedGrowth);
+  EXPECT_FALSE(v.processes[0].memory_class.heap_data);
+  EXPECT_FALSE(v.processes[0].memory_class.allocator_retention_suspected);
+  // The same rows from a tracked process are a flat heap: retention.
+  shape.processes[0].heap_status = "tracking";
+  Verdict tracked = analyze_plain(shape);
+  EXPECT_TRUE(tracked.processes[0].memory_class.heap_data);
+  EXPECT_TRUE(tracked.processes[0].memory_class.allocator_retention_suspected);
+}
+
 TEST(VerdictGolden, EvaluatingAtAnEarlierTime) {
   CaptureShape shape;
   ShapeProcess p = proc(800, -1, "late");
