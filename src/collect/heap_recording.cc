@@ -163,7 +163,12 @@ void HeapRecording::on_tick(ProcessTree& tree, store::CaptureWriter& writer, int
 void HeapRecording::finish(ProcessTree& tree, store::CaptureWriter& writer, int64_t now_ms) {
   check_new_processes(tree);
   for (auto& report : ingest_->take_reports()) write_report(std::move(report), tree, writer, now_ms);
-  HeapReport last = ingest_->stop(/*drain_ms=*/2000);
+  // Exiting processes send their last events and close: worth waiting for. Processes still
+  // running (an interrupted recording, --duration, a daemon left behind) keep their
+  // connections open, and what they had buffered arrives within a flusher pass (100 ms):
+  // waiting longer only delays the end (2 s after the third Ctrl-C, before).
+  int64_t drain_ms = tree.alive_count() > 0 ? 300 : 2000;
+  HeapReport last = ingest_->stop(drain_ms);
   write_report(std::move(last), tree, writer, now_ms);
 }
 
