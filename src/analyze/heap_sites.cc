@@ -106,7 +106,7 @@ void choose_window(const std::vector<double>& t, const std::vector<double>& tota
   out->heap_verdict = evaluate_series(heap, options.params);
   SeriesResult& hv = out->heap_verdict;
   double span = hv.window_t1 - hv.window_t0;
-  if (sample_interval > 0 && hv.bins >= kMinHeapVerdictBins && span > 0)
+  if (sample_interval > 0 && heap_rate_judged(hv) && span > 0)
     widen_for_sampling(hv.rate * span, span, static_cast<double>(sample_interval),
                        options.params.confidence, &hv.ci_lo, &hv.ci_hi);
   if (!std::isnan(options.window_t0) && !std::isnan(options.window_t1)) {
@@ -120,8 +120,10 @@ void choose_window(const std::vector<double>& t, const std::vector<double>& tota
     out->window_t0 = r.window_t0;
     out->window_t1 = r.window_t1;
     out->window_source =
-        "the final regime of the live heap (verdict engine: " + std::string(state_name(r.state)) +
-        ")";
+        heap_rate_judged(r)
+            ? "the final regime of the live heap (verdict engine: " +
+                  std::string(state_name(r.state)) + ")"
+            : std::string("all of the heap-tracked time (too few ticks to look for regimes)");
     return;
   }
   // Too little data for the segmentation: the trailing half of the tracked time.

@@ -28,9 +28,13 @@ namespace leakscope::analyze {
 
 enum class SiteGrouping { kStack, kFunction };
 
-// Fewest binned live-heap points for which the verdict engine's window and rate are used;
-// with fewer, the window is the trailing half and the process rate is not given.
+// Fewest binned live-heap points for which the verdict engine's window is used (with fewer
+// than kMinVerdictPoints that is the whole span, unsegmented); with fewer, the trailing
+// half of the heap-tracked time.
 inline constexpr size_t kMinHeapVerdictBins = 8;
+// True when the engine gave the process's live heap a rate: with fewer points it says
+// "too few samples" and its rate is not a measurement.
+inline bool heap_rate_judged(const SeriesResult& hv) { return hv.bins >= kMinVerdictPoints; }
 
 struct SiteOptions {
   SiteGrouping grouping = SiteGrouping::kStack;

@@ -122,8 +122,8 @@ SeriesResult evaluate_once(const Series& s, const SeriesParams& params) {
   }
   r.bins = b.size();
   const std::vector<double>& y = r.envelope ? b.min : b.med;
-  // Fewer than 2 x min_regime_bins points: one regime, no search for breaks (10 at least).
-  const size_t min_total = 10;
+  // Fewer than 2 x min_regime_bins points: one regime, no search for breaks.
+  const size_t min_total = kMinVerdictPoints;
   const bool short_series = b.size() < 2 * min_regime_bins;
   if (b.size() < min_total) {
     double lo = *std::min_element(s.v.begin(), s.v.end());

@@ -21,6 +21,10 @@
 
 namespace leakscope::analyze {
 
+// Fewest binned points the engine judges a series on; with fewer it is `settling`,
+// "too few samples" (unless constant), and no rate is given.
+inline constexpr size_t kMinVerdictPoints = 10;
+
 enum class State { kSettling, kNoGrowth, kBounded, kStoppedGrowing, kSustainedGrowth };
 const char* state_name(State s);
 

@@ -88,7 +88,7 @@ void render_growth(const SitesView& view, const ProcessSites& p, std::string* ou
     *out += fmt::format("  live heap: peak {} at {:.1f} s over {} heap ticks; ",
                         format_bytes(static_cast<double>(p.heap_peak_bytes)), p.heap_peak_t,
                         p.heap_ticks);
-  if (hv.bins < analyze::kMinHeapVerdictBins) {
+  if (!analyze::heap_rate_judged(hv)) {
     // No rate rather than "+0 B/min": a short run's heap can grow fast in its few ticks.
     if (p.heap_ticks >= 2) *out += fmt::format("{} heap ticks while it ran: ", hv.bins);
     *out += "too few for a rate or a verdict (sites below show their own trends)\n";
@@ -190,6 +190,7 @@ nlohmann::json sites_to_json(const SitesView& view) {
     const auto* info = view.meta->find_process(p.heap.process_id);
     const auto* gen = view.meta->latest_generation(p.heap.process_id);
     const auto& hv = p.heap_verdict;
+    bool judged = analyze::heap_rate_judged(hv);
     nlohmann::json sites = nlohmann::json::array();
     size_t rank = 0;
     for (const HeapSite* s : selected(view, p)) {
@@ -234,8 +235,10 @@ nlohmann::json sites_to_json(const SitesView& view) {
          {"window", {{"t0_s", p.window_t0}, {"t1_s", p.window_t1}, {"source", p.window_source}}},
          {"live_heap",
           {{"state", analyze::state_name(hv.state)},
-           {"rate_bytes_per_s", hv.rate},
-           {"ci_bytes_per_s", {hv.ci_lo, hv.ci_hi}},
+           {"reason", hv.reason},
+           // null, not 0, when the ticks are too few for the engine to give a rate
+           {"rate_bytes_per_s", judged ? nlohmann::json(hv.rate) : nlohmann::json()},
+           {"ci_bytes_per_s", judged ? nlohmann::json({hv.ci_lo, hv.ci_hi}) : nlohmann::json()},
            {"peak_bytes", p.heap_peak_bytes},
            {"peak_t_s", p.heap_peak_t},
            {"heap_ticks", p.heap_ticks}}},

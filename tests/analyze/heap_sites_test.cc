@@ -356,6 +356,27 @@ TEST_F(HeapSitesTest, TeardownAtExitIsNotTheFinalRegime) {
   EXPECT_FALSE(blind.sites[0].growth.growing);
 }
 
+TEST_F(HeapSitesTest, ProcessRateOnlyFromAsManyTicksAsTheEngineJudges) {
+  // A steady leak over one tick fewer than the engine needs: the engine says "too few
+  // samples" and gives no rate, so neither does the process's heap (eight and nine ticks
+  // once printed "+0 B/min [+0 B/min, +0 B/min]"). With one tick more it has a rate.
+  for (size_t ticks : {kMinVerdictPoints - 1, kMinVerdictPoints}) {
+    HeapRows rows;
+    for (size_t i = 0; i < ticks; ++i) {
+      rows.alloc(kLeaker, 10 << 20, 100);
+      rows.tick(1000 * static_cast<int64_t>(i + 1));
+    }
+    ProcessSites p = rank_process_sites(full_mode(), rows.samples, rows.totals, {}, SiteOptions());
+    SCOPED_TRACE(ticks);
+    EXPECT_EQ(p.heap_verdict.bins, ticks);
+    EXPECT_EQ(heap_rate_judged(p.heap_verdict), ticks >= kMinVerdictPoints);
+    if (ticks < kMinVerdictPoints)
+      EXPECT_EQ(p.heap_verdict.reason, "too few samples");
+    else
+      EXPECT_NEAR(p.heap_verdict.rate, 10 << 20, 0.01 * (10 << 20)) << p.heap_verdict.reason;
+  }
+}
+
 TEST_F(HeapSitesTest, ShortRunRanksWhatTheRunningProgramHeldBeforeItsTeardown) {
   // Six ticks (too few for a significant trend): a site leaking 2.5 MiB a second and freed
   // at exit, and a 256 KiB block kept to the end. Ranked by live bytes at the end alone,
