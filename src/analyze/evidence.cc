@@ -93,7 +93,9 @@ std::string format_value(const SeriesResult& r, double value) {
 
 std::string format_rate(const SeriesResult& r, double per_s) {
   if (r.kind == SeriesKind::kBytes) return format_byte_rate_per_min(per_s);
-  return fmt::format("{}{:.3g} {}/min", per_s >= 0 ? "+" : "", per_s * 60, r.name);
+  // What rounds to 0.00 a minute is "+0", not "-2.28e-05" (a flat count's Theil-Sen slope).
+  double per_min = std::fabs(per_s * 60) < 0.005 ? 0.0 : per_s * 60;
+  return fmt::format("{}{:.3g} {}/min", per_min >= 0 ? "+" : "", per_min, r.name);
 }
 
 std::string format_duration(double s) {

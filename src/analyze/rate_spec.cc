@@ -95,10 +95,14 @@ bool rate_fits_series(const Rate& rate, const std::string& series) {
 }
 
 std::string format_rate(double per_s, RateUnit unit) {
-  std::string sign = per_s < 0 ? "-" : "+";
   double per_min = per_s * 60.0;
-  if (unit == RateUnit::kFds || unit == RateUnit::kThreads)
-    return sign + three_digits(per_min) + (unit == RateUnit::kFds ? " fds/min" : " threads/min");
+  if (unit == RateUnit::kFds || unit == RateUnit::kThreads) {
+    // Counts: what rounds to 0.00 a minute is "+0", not "-0.00" (nor "-2.28e-05").
+    if (std::fabs(per_min) < 0.005) per_min = 0;
+    return (per_min < 0 ? "-" : "+") + three_digits(per_min) +
+           (unit == RateUnit::kFds ? " fds/min" : " threads/min");
+  }
+  std::string sign = per_s < 0 ? "-" : "+";
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = std::fabs(per_min);
   int u = 0;

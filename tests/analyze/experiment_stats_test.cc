@@ -221,6 +221,7 @@ TEST(RateSpec, ParsesUnitsAndRefusesAmbiguity) {
   EXPECT_EQ(format_rate(4.5 * kMiB, RateUnit::kBytes), "+270 MiB/min");
   EXPECT_EQ(format_rate(-1024 / 60.0 * 1.5, RateUnit::kBytes), "-1.50 KiB/min");
   EXPECT_EQ(format_series_rate(0.5, "fds"), "+30.0 fds/min");
+  EXPECT_EQ(format_series_rate(-3.8e-7, "fds"), "+0 fds/min");  // not "-0.00"
 }
 
 }  // namespace
