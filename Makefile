@@ -14,6 +14,8 @@ DEB_PACKAGES := build-essential cmake pkg-config libsqlite3-dev sqlite3 libfmt-d
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdw-dev \
   libelf-dev libunwind-dev libzstd-dev libtomlplusplus-dev clang libclang-rt-14-dev valgrind \
   protobuf-compiler golang-github-google-pprof-dev
+# jemalloc: the heap tests run programs under another allocator too.
+DEB_PACKAGES += libjemalloc2
 
 # The HTML report: headless Chromium for its browser test; node and npm to embed its pinned
 # libraries (installed only when `node` is missing, so a NodeSource node is left alone).

@@ -36,6 +36,10 @@ struct Globals {
   int stack_depth = format::kDefaultStackDepth;
   bool use_tsc = false;
   bool unwinder_loaded = false;
+  // Executable text of the object whose malloc we call (jemalloc, tcmalloc, glibc): its own
+  // mmap calls are its backing memory, not the program's mappings. 0 = unknown.
+  uintptr_t allocator_text_lo = 0;
+  size_t allocator_text_size = 0;
   std::atomic<bool> final_flush{false};  // after our destructor: send every event at once
   // Bit 0: more than one thread has recorded events (set once, cleared in a fork child);
   // the rest counts flusher passes. See event_ts.
@@ -156,6 +160,7 @@ struct alignas(64) Slot {
   uint64_t events = 0;        // records in the buffer
   uintptr_t stack_low = 0;    // the owning thread's stack, [low, high); 0 = unknown
   uintptr_t stack_high = 0;
+  bool stack_pending = false;  // bounds not read yet (claimed inside an allocator's mmap)
   UnwindCache* cache = nullptr;
   int64_t bytes_until_sample = 0;
   uint64_t rng = 0;
@@ -197,8 +202,16 @@ inline uint64_t event_ts(Slot* s) {
 }
 void note_recording_thread(Slot* mine);  // claim_slot: a second thread sets bit 0
 
-// A slot for thread `tid` (the shared one when all are taken), its guard raised.
-Slot* claim_slot(int tid);
+// A slot for thread `tid` (the shared one when all are taken), its guard raised. Reading
+// the thread's stack bounds allocates (pthread_getattr_np: a cpuset, and /proc/self/maps
+// for the main thread): with `may_allocate` false (mmap and friends, which an allocator
+// such as jemalloc calls while holding its own lock) that is left to the thread's next
+// malloc-family event (read_pending_stack); until then walks are not cached.
+Slot* claim_slot(int tid, bool may_allocate);
+void read_stack_bounds(Slot* s);
+inline void read_pending_stack(Slot* s) {
+  if (LS_UNLIKELY(s->stack_pending)) read_stack_bounds(s);
+}
 Slot* shared_slot();
 void release_slot(Slot* s);  // the owning thread exits: flush and free it
 void enter_slot_slow(Slot* s);
@@ -321,6 +334,7 @@ bool check_interposed();
 // ---- preload_modules.cc
 void send_modules();
 void send_modules_if_changed();  // cheap check of the loader's object count first
+void find_allocator_text();      // g.allocator_text_*, once the real malloc is known
 
 // ---- preload_thread.cc: per-thread state without thread-local storage. A TLS segment in
 // this library (or in a library it loads) would give every thread's DTV one more slot,
@@ -330,7 +344,7 @@ void send_modules_if_changed();  // cheap check of the loader's object count fir
 extern pthread_key_t g_thread_key;
 inline constexpr uintptr_t kThreadExited = 1;  // key value after our destructor ran
 void threads_init();  // the key (once per process)
-Slot* hook_slot_slow(void* value);
+Slot* hook_slot_slow(void* value, bool may_allocate);
 
 // In front of the key: a direct-mapped cache from the thread pointer to the thread's slot,
 // one load instead of a call to pthread_getspecific on every event. An entry belongs to
@@ -371,8 +385,9 @@ void thread_cache_clear_slot(const Slot* s);  // a dead thread's entry
 void thread_cache_keep_only_caller();         // fork child
 
 // The calling thread's slot when its event may be recorded now (tracking on, not inside our
-// own code), claiming one on the thread's first event; nullptr: pass through.
-inline Slot* hook_slot() {
+// own code), claiming one on the thread's first event; nullptr: pass through. The mmap
+// family passes may_allocate false (see claim_slot).
+inline Slot* hook_slot(bool may_allocate = true) {
   if (LS_UNLIKELY(g.state.load(std::memory_order_relaxed) != static_cast<int>(State::kActive)))
     return nullptr;
   if (Slot* s = cached_slot(); LS_LIKELY(s != nullptr)) return s->guard == 0 ? s : nullptr;
@@ -382,7 +397,7 @@ inline Slot* hook_slot() {
     thread_cache_fill(s);
     return s->guard == 0 ? s : nullptr;
   }
-  return hook_slot_slow(v);
+  return hook_slot_slow(v, may_allocate);
 }
 
 // True while the process-wide count is the calling thread's (the single mode's owner).

@@ -95,8 +95,11 @@ void for_each_slot(F fn) {
   fn(shared_slot());
 }
 
-void read_thread_stack(Slot* s) {
+}  // namespace
+
+void read_stack_bounds(Slot* s) {
   pthread_attr_t attr;
+  s->stack_pending = false;
   s->stack_low = s->stack_high = 0;
   if (::pthread_getattr_np(::pthread_self(), &attr) == 0) {
     void* addr = nullptr;
@@ -108,6 +111,8 @@ void read_thread_stack(Slot* s) {
     ::pthread_attr_destroy(&attr);
   }
 }
+
+namespace {
 
 // Slots of threads that died without our key destructor (a detached thread's last frees
 // come after it) go back to the pool.
@@ -239,7 +244,7 @@ uint64_t event_ts_slow(Slot* s, uint32_t epoch) {
   return now;
 }
 
-Slot* claim_slot(int tid) {
+Slot* claim_slot(int tid, bool may_allocate) {
   if (!ensure_slots()) return nullptr;
   Slot* mine = nullptr;
   g_slots_lock.lock();
@@ -261,7 +266,12 @@ Slot* claim_slot(int tid) {
   note_recording_thread(mine);
   // Cached stacks of an earlier owner need no reset: they are validated against this
   // thread's live stack, within its bounds, before any use.
-  read_thread_stack(mine);
+  if (may_allocate) {
+    read_stack_bounds(mine);
+  } else {
+    mine->stack_low = mine->stack_high = 0;
+    mine->stack_pending = true;
+  }
   return mine;
 }
 

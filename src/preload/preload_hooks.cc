@@ -56,6 +56,7 @@ LS_NOINLINE void* early_alloc(size_t n, size_t align) {
 
 void record_alloc(Slot* s, void* p, size_t size, uintptr_t pc0, void* frame) {
   SlotGuard guard(s);
+  read_pending_stack(s);  // the allocator's call is over: reading the bounds may allocate
   if (g.sample_interval != 0 && !sample_allocation(s, size, p)) return;
   uint32_t stack = capture_stack(s, pc0, frame);
   uint64_t w[2] = {format::record_head(format::RecordKind::kAlloc, reinterpret_cast<uintptr_t>(p)),
@@ -76,6 +77,7 @@ void record_free(Slot* s, void* p) {
 void record_realloc(Slot* s, void* old_p, bool old_recorded, void* new_p, size_t size,
                     uint64_t free_ts, uintptr_t pc0, void* frame) {
   SlotGuard guard(s);
+  read_pending_stack(s);
   bool record_new = new_p != nullptr && (g.sample_interval == 0 || sample_allocation(s, size, new_p));
   uint32_t stack = record_new ? capture_stack(s, pc0, frame) : 0;
   enter_slot(s);

@@ -158,11 +158,23 @@ using leakscope::format::ExitKind;
 
 // ---- anonymous memory
 
+namespace {
+// The slot for an mmap-family call, or nullptr: not recorded. A call from the allocator's
+// own code (jemalloc, tcmalloc; glibc's malloc maps through internal calls we never see)
+// maps its backing memory, which its malloc and free events already account for: recorded
+// too, the heap would count twice and the allocator's extent code would rank as a site.
+// Never allocates (an allocator may call mmap while holding its own lock).
+inline Slot* os_hook_slot(uintptr_t caller) {
+  if (caller - g.allocator_text_lo < g.allocator_text_size) return nullptr;
+  return hook_slot(/*may_allocate=*/false);
+}
+}  // namespace
+
 LS_EXPORT void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
   if (LS_UNLIKELY(!ensure_os_functions())) return MAP_FAILED;
   void* p = real.mmap(addr, len, prot, flags, fd, off);
   if (p != MAP_FAILED)
-    if (Slot* s = hook_slot()) {
+    if (Slot* s = os_hook_slot(LS_PC0)) {
       if (flags & MAP_ANONYMOUS) record_mmap(s, p, len, LS_PC0, LS_FRAME);
       else if (flags & MAP_FIXED) record_munmap(s, p, len);  // a file mapped over what was there
     }
@@ -173,7 +185,7 @@ LS_EXPORT void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_
   if (LS_UNLIKELY(!ensure_os_functions())) return MAP_FAILED;
   void* p = real.mmap(addr, len, prot, flags, fd, off);
   if (p != MAP_FAILED)
-    if (Slot* s = hook_slot()) {
+    if (Slot* s = os_hook_slot(LS_PC0)) {
       if (flags & MAP_ANONYMOUS) record_mmap(s, p, len, LS_PC0, LS_FRAME);
       else if (flags & MAP_FIXED) record_munmap(s, p, len);
     }
@@ -182,7 +194,7 @@ LS_EXPORT void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_
 
 LS_EXPORT int munmap(void* addr, size_t len) {
   if (LS_UNLIKELY(!ensure_os_functions())) return -1;
-  if (Slot* s = hook_slot()) record_munmap(s, addr, len);  // before: it may be mapped again at once
+  if (Slot* s = os_hook_slot(LS_PC0)) record_munmap(s, addr, len);  // before: it may be mapped again at once
   return real.munmap(addr, len);
 }
 
@@ -197,7 +209,7 @@ LS_EXPORT void* mremap(void* old_addr, size_t old_len, size_t new_len, int flags
   }
   void* p = real.mremap(old_addr, old_len, new_len, flags, new_addr);
   if (p != MAP_FAILED)
-    if (Slot* s = hook_slot()) record_mremap(s, old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
+    if (Slot* s = os_hook_slot(LS_PC0)) record_mremap(s, old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
   return p;
 }
 

@@ -93,6 +93,22 @@ int add_object(struct dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+// The executable segment holding the real malloc.
+int find_text_of(struct dl_phdr_info* info, size_t, void* data) {
+  auto target = *static_cast<uintptr_t*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+    if (target - lo < ph.p_memsz) {
+      g.allocator_text_lo = lo;
+      g.allocator_text_size = ph.p_memsz;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int read_adds(struct dl_phdr_info* info, size_t size, void* data) {
   if (size >= offsetof(struct dl_phdr_info, dlpi_subs))
     *static_cast<unsigned long long*>(data) = info->dlpi_adds;
@@ -111,6 +127,12 @@ void send_modules() {
   send_built(&b);
   g_sent_adds.store(adds, std::memory_order_relaxed);
   g_modules_lock.unlock();
+}
+
+void find_allocator_text() {
+  if (real.malloc == nullptr) return;
+  auto target = reinterpret_cast<uintptr_t>(real.malloc);
+  ::dl_iterate_phdr(find_text_of, &target);
 }
 
 void send_modules_if_changed() {

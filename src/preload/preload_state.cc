@@ -307,6 +307,7 @@ void ensure_init() {
   if (!g.state.compare_exchange_strong(expected, static_cast<int>(State::kIniting))) return;
   GuardScope guard;
   resolve_real_functions();
+  find_allocator_text();  // before any mmap is recorded
   const char* sock = ::getenv(format::kEnvSocket);
   if (sock == nullptr || *sock == 0) {
     g.state.store(static_cast<int>(State::kOff));  // loaded without leakscope: stay silent

@@ -70,7 +70,7 @@ void threads_init() {
   if (::pthread_key_create(&g_thread_key, key_destructor) == 0) g_key_ok.store(true);
 }
 
-Slot* hook_slot_slow(void* value) {
+Slot* hook_slot_slow(void* value, bool may_allocate) {
   if (!g_key_ok.load(std::memory_order_relaxed)) return nullptr;
   if (reinterpret_cast<uintptr_t>(value) == kThreadExited) {
     note_recording_thread(nullptr);  // its last events go to the shared slot
@@ -79,7 +79,7 @@ Slot* hook_slot_slow(void* value) {
   int tid = current_tid();
   if (find_inside(tid) >= 0) return nullptr;  // our own code, before the thread has a slot
   int entry = mark_inside(tid);
-  Slot* s = claim_slot(tid);  // returned with its guard raised
+  Slot* s = claim_slot(tid, may_allocate);  // returned with its guard raised
   if (s != nullptr && s != shared_slot()) {
     ::pthread_setspecific(g_thread_key, s);
     thread_cache_fill(s);

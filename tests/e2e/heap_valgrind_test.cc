@@ -116,11 +116,16 @@ struct HeapRun {
   std::map<std::string, int64_t> mmap_live;     // program -> last mmap_live_bytes
 };
 
+// `before`: words in front of leakscope itself, e.g. {"env", "LD_PRELOAD=..."}.
 HeapRun leakscope_ends(const std::vector<std::string>& argv, const TempDir& tmp,
-                       const std::string& mode = "--heap") {
+                       const std::string& mode = "--heap",
+                       const std::vector<std::string>& before = {}) {
   HeapRun run;
   std::string cap = tmp.path("cap.db");
-  std::vector<std::string> cmd = {leakscope_bin(), "run", "-q", mode, "-o", cap, "--"};
+  std::vector<std::string> cmd = before;
+  for (const std::string& w : {leakscope_bin(), std::string("run"), std::string("-q"), mode,
+                               std::string("-o"), cap, std::string("--")})
+    cmd.push_back(w);
   cmd.insert(cmd.end(), argv.begin(), argv.end());
   run.result = run_command(cmd, "", 120);
   auto reader = store::CaptureReader::open(cap);
@@ -256,6 +261,36 @@ TEST(HeapEnds, NonPieProgramTakingMallocsAddressIsTracked) {
   EXPECT_EQ(run.status["heap_nopie"], "tracking");
   ASSERT_EQ(run.ends.size(), 1u);
   EXPECT_GE(run.ends[0].bytes, 3 * 100 + 4000);
+}
+
+std::string jemalloc_library() {
+  for (const char* path : {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+                           "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"})
+    if (::access(path, R_OK) == 0) return path;
+  return "";
+}
+
+TEST(HeapEnds, UnderJemallocOnlyTheProgramsMappingsCountAndNothingHangs) {
+  // jemalloc maps its extents with mmap through the PLT, while holding its own locks: the
+  // first such call of a thread once made the preload read the thread's stack bounds
+  // (pthread_getattr_np allocates) and deadlock, and its extents counted as the program's
+  // anonymous mappings on top of the malloc'd bytes inside them.
+  std::string jemalloc = jemalloc_library();
+  if (jemalloc.empty()) GTEST_SKIP() << "libjemalloc2 is not installed (make setup installs it)";
+  std::vector<std::string> env = {"env", "LD_PRELOAD=" + jemalloc};
+  TempDir a, b, c;
+  HeapRun glibc = leakscope_ends({program("heap_basic")}, a);
+  HeapRun je = leakscope_ends({program("heap_basic")}, b, "--heap", env);
+  EXPECT_EQ(je.result.exit_code(), 0) << je.result.err;
+  EXPECT_EQ(je.result.out, glibc.result.out);
+  EXPECT_EQ(je.status["heap_basic"], "tracking");
+  EXPECT_EQ(je.mmap_live["heap_basic"], 0);  // the program maps nothing itself
+  ASSERT_EQ(je.ends.size(), 1u);
+  ASSERT_EQ(glibc.ends.size(), 1u);
+  EXPECT_GE(je.ends[0].bytes, glibc.ends[0].bytes);  // its leaks (jemalloc adds libstdc++'s pool)
+  HeapRun mapped = leakscope_ends({program("heap_mmap")}, c, "--heap", env);
+  EXPECT_EQ(mapped.result.exit_code(), 0) << mapped.result.err;
+  EXPECT_EQ(mapped.mmap_live["heap_mmap"], (48 + 128 + 32) * 1024);
 }
 
 TEST(HeapEnds, AnonymousMappingsOfTheProgram) {
