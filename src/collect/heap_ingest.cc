@@ -224,7 +224,15 @@ struct HeapIngest::Loop {
       for (size_t i = 3; i < fds.size(); ++i)
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_conn(fds[i].fd, 64);
     }
-    // Connections still open belong to processes that outlive the recording.
+    // Connections still open belong to processes that outlive the recording: they are told
+    // it ended, so their preload stops quietly instead of saying the collector went away.
+    format::MsgHeader bye = {};
+    bye.type = static_cast<uint16_t>(format::MsgType::kRecordingEnded);
+    bye.bytes = sizeof(bye);
+    for (const auto& [fd, owned] : conns) {
+      ssize_t r = ::send(fd, &bye, sizeof(bye), MSG_DONTWAIT | MSG_NOSIGNAL);
+      (void)r;  // a full or closed socket: that process hears nothing, as before
+    }
     check_disconnected();
     apply_untracked();
     HeapReport last = aggregator.finish(now_ms());

@@ -131,6 +131,8 @@ HeapWireRouter::FeedResult HeapWireRouter::feed(ConnId conn, const uint8_t* msg,
     }
     case MsgType::kHello:
       return {Result::kClose, -1, "second hello on a connection"};
+    case MsgType::kRecordingEnded:
+      return {Result::kClose, -1, "a collector's message from a preload"};
   }
   return {Result::kClose, -1, "unknown message type " + std::to_string(h.type)};
 }

@@ -46,6 +46,10 @@ enum class MsgType : uint16_t {
   kStatus = 8,     // StatusMsg: tracking state changed (turned off, cannot interpose)
   kStats = 9,      // StatsMsg: unwinder use and losses so far (cumulative)
   kStacks = 10,    // MsgHeader + (StackEntry + pcs)...: sent before any record uses an id
+  // The only message the collector sends (a bare MsgHeader): the recording ended while
+  // this process runs on, so a failed send afterwards is expected and not worth a word on
+  // the program's stderr.
+  kRecordingEnded = 11,
 };
 
 struct MsgHeader {

@@ -152,6 +152,17 @@ void fork_child() {
 
 }  // namespace
 
+namespace {
+// True when the collector said the recording ended (MsgType::kRecordingEnded) before it
+// closed our connection: the only thing it ever sends us.
+bool recording_ended(int fd) {
+  format::MsgHeader h = {};
+  ssize_t n = ::recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+  return n == static_cast<ssize_t>(sizeof(h)) &&
+         h.type == static_cast<uint16_t>(format::MsgType::kRecordingEnded);
+}
+}  // namespace
+
 bool send_message(const void* a, size_t a_len, const void* b, size_t b_len, uint64_t events) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = g.sock_fd.load(std::memory_order_acquire);
@@ -183,7 +194,8 @@ bool send_message(const void* a, size_t a_len, const void* b, size_t b_len, uint
       }
       if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ECONNREFUSED) {
         g.lost_events.fetch_add(events, std::memory_order_relaxed);
-        turn_off("the collector went away; tracking stopped");
+        if (recording_ended(fd)) g.state.store(static_cast<int>(State::kOff));
+        else turn_off("the collector went away; tracking stopped");
         return false;
       }
       break;  // EBADF/ENOTSOCK: re-check the descriptor

@@ -29,6 +29,22 @@ TEST_P(HeapIdentity, SameOutputAndStatus) {
   }
 }
 
+// A program that runs on after the recording (--duration) keeps allocating: its preload's
+// next send fails, and the collector's goodbye keeps that failure off the program's stderr.
+TEST(HeapIdentityAfterRecording, ProgramThatOutlivesTheRecordingHearsNothing) {
+  TempDir tmp;
+  std::vector<std::string> argv = {program("heap_leak_ranking"), "2"};
+  CommandResult alone = run_command(argv, "", 60);
+  for (const std::string mode : {"--heap", "--heap=sample:4k"}) {
+    std::vector<std::string> cmd = {leakscope_bin(), "run", "-q", mode, "--duration", "1s",
+                                    "-o", tmp.path("cap.db"), "--"};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    // Waits for the pipes' end: the program's own, a second after leakscope's.
+    CommandResult traced = run_command(cmd, "", 60);
+    EXPECT_EQ(traced.err, alone.err) << mode;
+  }
+}
+
 // heap_leak_ranking runs shorter here than in the valgrind comparison; the others as there.
 std::vector<HeapProgram> identity_programs() {
   auto all = all_heap_programs();
