@@ -89,6 +89,9 @@ std::string stack_key(const store::HeapData& heap, int64_t process_id, int64_t s
 
 struct SiteSide {
   std::map<std::string, SideRate> rates;  // process key + "\n" + stack key
+  // Process key -> why it has no heap data (its malloc was never interposed): its sites
+  // are unknown there, not absent.
+  std::map<std::string, std::string> untracked;
 };
 
 StatusOr<SiteSide> read_sites(const std::string& path, store::CaptureReader& reader,
@@ -105,6 +108,10 @@ StatusOr<SiteSide> read_sites(const std::string& path, store::CaptureReader& rea
   for (const auto& ps : ranked) {
     auto k = side.key_of.find(ps.heap.process_id);
     std::string pkey = k == side.key_of.end() ? "?" : k->second;
+    if (ps.heap.status.rfind("not-interposed", 0) == 0) {
+      out.untracked[pkey] = ps.heap.status;
+      continue;
+    }
     for (const auto& site : ps.sites) {
       if (site.stack_ids.empty()) continue;
       SideRate s;
@@ -209,12 +216,17 @@ StatusOr<CaptureDiff> diff_captures(const std::string& base, const std::string& 
   d.heap_note = !note_b.empty() ? note_b : note_c;
   d.heap_compared = d.heap_note.empty();
   if (d.heap_compared) {
+    for (const auto& [side, path] : {std::pair{&hb, base}, std::pair{&hc, candidate}})
+      for (const auto& [pkey, why] : side->untracked)
+        d.heap_uncompared.push_back(pkey + ": no heap data in " + path + " (" + why + ")");
     std::map<std::string, SiteDiff> sites;
     for (const auto* side : {&hb, &hc})
       for (const auto& [key, rate] : side->rates) {
-        SiteDiff& s = sites[key];
         size_t nl = key.find('\n');
-        s.process_key = key.substr(0, nl);
+        std::string pkey = key.substr(0, nl);
+        if (hb.untracked.count(pkey) || hc.untracked.count(pkey)) continue;
+        SiteDiff& s = sites[key];
+        s.process_key = pkey;
         s.stack = key.substr(nl + 1);
         (side == &hb ? s.change.before : s.change.after) = rate;
       }

@@ -65,6 +65,8 @@ struct CaptureDiff {
   std::vector<ProcessDiff> processes;
   bool heap_compared = false;
   std::string heap_note;  // why heap sites were not compared
+  // Processes whose sites were left out: no heap data on one side ("root: <path> ...").
+  std::vector<std::string> heap_uncompared;
   std::vector<SiteDiff> sites;
   bool any_worse = false;  // a matched process got worse (sites are shown, not judged)
 };

@@ -70,7 +70,10 @@ std::string render_diff_text(const analyze::CaptureDiff& d, bool gate) {
   if (!d.heap_compared) {
     o += "not compared: " + d.heap_note + "\n";
   } else if (d.sites.empty()) {
-    o += "none grows in either capture, and none changed significantly\n";
+    o += d.heap_uncompared.empty()
+             ? "none grows in either capture, and none changed significantly\n"
+             : "none of the compared processes' sites grows in either capture, and none changed "
+               "significantly\n";
   } else {
     o += "\n";
     for (const auto& s : d.sites)
@@ -78,6 +81,7 @@ std::string render_diff_text(const analyze::CaptureDiff& d, bool gate) {
            " -> " + side_text(s.change.after, "heap") + "\n    change " +
            change_text(s.change, "heap", gate) + "\n";
   }
+  for (const auto& u : d.heap_uncompared) o += "  not compared: " + u + "\n";
   o += "\nChanges are tested with a two-sample z test on the two rate estimates (p < 0.05).\n";
   return o;
 }
@@ -108,7 +112,8 @@ json diff_to_json(const analyze::CaptureDiff& d) {
   return {{"format", "leakscope-diff"},  {"version", 1},
           {"base", d.base},              {"candidate", d.candidate},
           {"processes", procs},          {"heap_compared", d.heap_compared},
-          {"heap_note", d.heap_note},    {"sites", sites},
+          {"heap_note", d.heap_note},    {"heap_uncompared", d.heap_uncompared},
+          {"sites", sites},
           {"worse", d.any_worse}};
 }
 

@@ -42,6 +42,22 @@ TEST(DiffE2E, HeapSitesMatchedBySymbolisedStack) {
   EXPECT_NE(text.out.find("Heap sites: \n  root: "), std::string::npos) << text.out;
 }
 
+TEST(DiffE2E, ProcessNeverInterposedOnOneSideHasNoSitesToCompare) {
+  // Its sites are unknown there, not absent: "+0 B/min -> +X, significantly faster" would
+  // be a claim without data.
+  leakscope::e2e::TempDir tmp;
+  leakscope::e2e::write_heap_capture(tmp.path("own.db"), true, /*not_interposed=*/true);
+  leakscope::e2e::write_heap_capture(tmp.path("a.db"));
+  auto r = run_command({leakscope_bin(), "diff", tmp.path("own.db"), tmp.path("a.db")});
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_EQ(r.out.find("significantly faster"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("inlined_leaf"), std::string::npos) << r.out;  // the leaking site
+  EXPECT_NE(r.out.find("not compared: root: no heap data in " + tmp.path("own.db") +
+                       " (not-interposed: program defines its own malloc)"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(DiffE2E, CaptureWithoutHeapData) {
   leakscope::e2e::TempDir tmp;
   leakscope::e2e::write_heap_capture(tmp.path("a.db"));

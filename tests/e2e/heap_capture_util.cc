@@ -15,7 +15,7 @@ int64_t HeapFixture::total_live_bytes() const {
   return sum;
 }
 
-HeapFixture write_heap_capture(const std::string& path, bool heap) {
+HeapFixture write_heap_capture(const std::string& path, bool heap, bool not_interposed) {
   HeapFixture fx;
   fx.program = testing::run_sym_known(program("sym_known"));
   store::RunInfo run;
@@ -37,7 +37,10 @@ HeapFixture write_heap_capture(const std::string& path, bool heap) {
   for (int i = 0; i < fx.ticks; ++i)
     (*w)->add_sample(
         {id, 1000 * i, 1 << 20, 1 << 19, 1 << 19, 0, 1 << 20, 0, 1 << 20, 1, 3, 0, 0, i, 5});
-  if (heap) {
+  if (heap && not_interposed) {
+    (*w)->add_heap_process(
+        {id, "full", 0, "", "not-interposed: program defines its own malloc", 0, 0});
+  } else if (heap) {
     (*w)->add_heap_process({id, "full", 0, "frame-pointer", "tracking", 12345, 0});
     for (const auto& m : fx.program.maps) {
       std::string build_id;

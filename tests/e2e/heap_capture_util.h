@@ -25,6 +25,9 @@ struct HeapFixture {
 };
 
 // Writes the capture at `path`; with `heap` false, the same run without any heap rows.
-HeapFixture write_heap_capture(const std::string& path, bool heap = true);
+// `not_interposed`: the process's heap row says its malloc was never interposed, and
+// there is no allocation data.
+HeapFixture write_heap_capture(const std::string& path, bool heap = true,
+                               bool not_interposed = false);
 
 }  // namespace leakscope::e2e
