@@ -108,7 +108,7 @@ StatusOr<SiteSide> read_sites(const std::string& path, store::CaptureReader& rea
   for (const auto& ps : ranked) {
     auto k = side.key_of.find(ps.heap.process_id);
     std::string pkey = k == side.key_of.end() ? "?" : k->second;
-    if (ps.heap.status.rfind("not-interposed", 0) == 0) {
+    if (store::never_interposed(ps.heap.status)) {
       out.untracked[pkey] = ps.heap.status;
       continue;
     }

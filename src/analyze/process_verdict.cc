@@ -39,7 +39,7 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
     const store::HeapProcess* tracked = nullptr;
     if (ctx.heap_processes != nullptr) {
       auto it = ctx.heap_processes->find(p.id);
-      if (it != ctx.heap_processes->end() && it->second.status.rfind("not-interposed", 0) != 0)
+      if (it != ctx.heap_processes->end() && !store::never_interposed(it->second.status))
         tracked = &it->second;
     }
     if (tracked != nullptr && tracked->mode == "sampled")
@@ -72,13 +72,11 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
 }
 
 // Keeps the rows before `until_ms`, unless fewer than `min_rows` would be left.
-template <typename Columns, typename... Vectors>
-void keep_before(Columns* c, int64_t until_ms, size_t min_rows, Vectors... vectors) {
+template <typename Columns>
+void keep_before(Columns* c, int64_t until_ms, size_t min_rows) {
   size_t n = 0;
   while (n < c->t_ms.size() && c->t_ms[n] < until_ms) ++n;
-  if (n < min_rows || n == c->t_ms.size()) return;
-  c->t_ms.resize(n);
-  (((c->*vectors).resize(n)), ...);
+  if (n >= min_rows) c->truncate(n);
 }
 
 }  // namespace
@@ -123,12 +121,8 @@ Status analyze_process(store::Database& db, const ProcessContext& ctx, const Pro
   int64_t judge_until_ms = job.at_ms + 1;
   if (exited) {
     judge_until_ms = p.exit_ms - meta.run.tick_ms;
-    using SC = store::SampleColumns;
-    using DC = store::DetailColumns;
-    keep_before(&cols, judge_until_ms, 3, &SC::rss, &SC::rss_anon, &SC::rss_file, &SC::rss_shmem,
-                &SC::vm_data, &SC::vm_swap, &SC::threads, &SC::fds, &SC::cpu_ms);
-    keep_before(&det, judge_until_ms, 3, &DC::pss, &DC::pss_anon, &DC::pss_file, &DC::pss_shmem,
-                &DC::private_dirty, &DC::swap_pss);
+    keep_before(&cols, judge_until_ms, 3);
+    keep_before(&det, judge_until_ms, 3);
   }
   std::vector<Series> series = process_series(cols, det);
   for (const Series& s : series)

@@ -107,7 +107,7 @@ void HeapAggregator::image_started(HeapImageId image, const HeapImageInfo& info)
   if (!info.exe.empty()) p.exe = info.exe;
   p.mode = info.sample_interval ? "sampled" : "full";
   p.interval = info.sample_interval;
-  if (p.status.rfind("not-interposed", 0) != 0) p.status = "tracking";
+  if (!store::never_interposed(p.status)) p.status = "tracking";
   p.ended = false;
   p.row_dirty = true;
 

@@ -163,8 +163,8 @@ nlohmann::json frames_json(const SitesView& view, const ProcessSites& p, int64_t
 
 // A process whose allocator was never interposed has no data: "0 bytes in use at exit"
 // would be a claim without a measurement.
-bool never_interposed(const ProcessSites& p) {
-  return p.heap.status.rfind("not-interposed", 0) == 0 && p.sites.empty();
+bool has_no_allocation_data(const ProcessSites& p) {
+  return store::never_interposed(p.heap.status) && p.sites.empty();
 }
 
 }  // namespace
@@ -173,7 +173,7 @@ std::string render_sites_text(const SitesView& view) {
   std::string out;
   for (const auto& p : view.processes) {
     out += fmt::format("{}: {}\n", process_title(view, p), tracking_line(p));
-    if (never_interposed(p))
+    if (has_no_allocation_data(p))
       out += "  no allocation data: its malloc could not be interposed\n";
     else if (view.at_exit)
       render_at_exit(view, p, &out);

@@ -20,6 +20,13 @@ struct HeapProcess {
   int64_t lost_events = 0;     // events the target could not deliver (said, not hidden)
 };
 
+// The status prefix of a process whose malloc was never interposed (a static binary, its
+// own malloc): it has no allocation data at all, which is not the same as none allocated.
+inline constexpr const char* kNotInterposed = "not-interposed";
+inline bool never_interposed(const std::string& status) {
+  return status.rfind(kNotInterposed, 0) == 0;
+}
+
 // An interned call stack: its return addresses, innermost (the malloc caller) first.
 struct HeapStack {
   int64_t process_id = 0;

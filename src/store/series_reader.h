@@ -18,12 +18,21 @@ struct SampleColumns {
   std::vector<int64_t> t_ms, rss, rss_anon, rss_file, rss_shmem, vm_data, vm_swap, threads, fds,
       cpu_ms;
   size_t size() const { return t_ms.size(); }
+  void truncate(size_t n) {
+    for (auto* c : {&t_ms, &rss, &rss_anon, &rss_file, &rss_shmem, &vm_data, &vm_swap, &threads,
+                    &fds, &cpu_ms})
+      if (c->size() > n) c->resize(n);
+  }
 };
 
 // Detailed-tier columns of one process, in time order; -1 = not available.
 struct DetailColumns {
   std::vector<int64_t> t_ms, pss, pss_anon, pss_file, pss_shmem, private_dirty, swap_pss;
   size_t size() const { return t_ms.size(); }
+  void truncate(size_t n) {
+    for (auto* c : {&t_ms, &pss, &pss_anon, &pss_file, &pss_shmem, &private_dirty, &swap_pss})
+      if (c->size() > n) c->resize(n);
+  }
 };
 
 // Rows with t_ms <= max_t_ms (INT64_MAX for all).
