@@ -194,7 +194,8 @@ LS_EXPORT void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_
 
 LS_EXPORT int munmap(void* addr, size_t len) {
   if (LS_UNLIKELY(!ensure_os_functions())) return -1;
-  if (Slot* s = os_hook_slot(LS_PC0)) record_munmap(s, addr, len);  // before: it may be mapped again at once
+  // Recorded before the call: the range may be mapped again at once by another thread.
+  if (Slot* s = os_hook_slot(LS_PC0)) record_munmap(s, addr, len);
   return real.munmap(addr, len);
 }
 
@@ -209,7 +210,8 @@ LS_EXPORT void* mremap(void* old_addr, size_t old_len, size_t new_len, int flags
   }
   void* p = real.mremap(old_addr, old_len, new_len, flags, new_addr);
   if (p != MAP_FAILED)
-    if (Slot* s = os_hook_slot(LS_PC0)) record_mremap(s, old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
+    if (Slot* s = os_hook_slot(LS_PC0))
+      record_mremap(s, old_addr, old_len, p, new_len, LS_PC0, LS_FRAME);
   return p;
 }
 

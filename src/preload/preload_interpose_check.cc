@@ -36,11 +36,12 @@ DynamicTables dynamic_tables(const struct dl_phdr_info* info) {
     return v < info->dlpi_addr ? info->dlpi_addr + v : v;
   };
   for (; dyn->d_tag != DT_NULL; ++dyn) {
+    uintptr_t at = address(dyn->d_un.d_ptr);
     switch (dyn->d_tag) {
-      case DT_SYMTAB: t.symtab = reinterpret_cast<const ElfW(Sym)*>(address(dyn->d_un.d_ptr)); break;
-      case DT_STRTAB: t.strtab = reinterpret_cast<const char*>(address(dyn->d_un.d_ptr)); break;
-      case DT_GNU_HASH: t.gnu_hash = reinterpret_cast<const uint32_t*>(address(dyn->d_un.d_ptr)); break;
-      case DT_HASH: t.sysv_hash = reinterpret_cast<const uint32_t*>(address(dyn->d_un.d_ptr)); break;
+      case DT_SYMTAB: t.symtab = reinterpret_cast<const ElfW(Sym)*>(at); break;
+      case DT_STRTAB: t.strtab = reinterpret_cast<const char*>(at); break;
+      case DT_GNU_HASH: t.gnu_hash = reinterpret_cast<const uint32_t*>(at); break;
+      case DT_HASH: t.sysv_hash = reinterpret_cast<const uint32_t*>(at); break;
       default: break;
     }
   }
