@@ -28,18 +28,38 @@ Series make_series(const char* name, const char* source, SeriesKind kind,
   return s;
 }
 
-// The first column with values in at least half the rows wins: the cheap tier is dense,
-// the detailed tier the fallback on kernels whose status lacks RssAnon & co.
 struct Choice {
   const char* source;
   const std::vector<int64_t>* t;
   const std::vector<int64_t>* v;
 };
 
+// The first column with values in at least half the rows wins (PSS before RSS, where PSS
+// is the point even though it is read less often).
 Series first_available(const char* name, std::initializer_list<Choice> choices) {
   for (const Choice& c : choices)
     if (!c.v->empty() && count_valid(*c.v) * 2 >= c.v->size())
       return make_series(name, c.source, SeriesKind::kBytes, *c.t, *c.v);
+  Series s;
+  s.name = name;
+  return s;
+}
+
+// The column with the most values wins, the earlier on a tie: the cheap tier is dense (its
+// RssFile and RssShmem come from /proc/PID/status, every 5th tick: still several times
+// the detailed tier's readings, which a 14 s run judged "too few samples"), the detailed
+// tier the fallback on kernels whose status lacks RssAnon & co.
+Series densest_available(const char* name, std::initializer_list<Choice> choices) {
+  const Choice* best = nullptr;
+  size_t best_count = 0;
+  for (const Choice& c : choices) {
+    size_t n = count_valid(*c.v);
+    if (n > best_count) {
+      best = &c;
+      best_count = n;
+    }
+  }
+  if (best != nullptr) return make_series(name, best->source, SeriesKind::kBytes, *best->t, *best->v);
   Series s;
   s.name = name;
   return s;
@@ -101,14 +121,14 @@ std::vector<int64_t> dense_pss(const std::vector<int64_t>& t_ms, const std::vect
 
 std::vector<Series> process_series(const store::SampleColumns& s, const store::DetailColumns& d) {
   std::vector<Series> out;
-  out.push_back(first_available("anon", {{"RssAnon", &s.t_ms, &s.rss_anon},
+  out.push_back(densest_available("anon", {{"RssAnon", &s.t_ms, &s.rss_anon},
                                          {"Pss_Anon", &d.t_ms, &d.pss_anon},
                                          {"Private_Dirty", &d.t_ms, &d.private_dirty}}));
-  out.push_back(first_available("file", {{"RssFile", &s.t_ms, &s.rss_file},
+  out.push_back(densest_available("file", {{"RssFile", &s.t_ms, &s.rss_file},
                                          {"Pss_File", &d.t_ms, &d.pss_file}}));
-  out.push_back(first_available("shmem", {{"RssShmem", &s.t_ms, &s.rss_shmem},
+  out.push_back(densest_available("shmem", {{"RssShmem", &s.t_ms, &s.rss_shmem},
                                           {"Pss_Shmem", &d.t_ms, &d.pss_shmem}}));
-  out.push_back(first_available("swap", {{"VmSwap", &s.t_ms, &s.vm_swap},
+  out.push_back(densest_available("swap", {{"VmSwap", &s.t_ms, &s.vm_swap},
                                          {"SwapPss", &d.t_ms, &d.swap_pss}}));
   out.push_back(make_series("fds", "fd count", SeriesKind::kCount, s.t_ms, s.fds));
   out.push_back(make_series("threads", "num_threads", SeriesKind::kCount, s.t_ms, s.threads));

@@ -36,6 +36,9 @@ struct CaptureShape {
   std::vector<ShapeProcess> processes;
   std::vector<store::Mark> marks;
   unsigned seed = 1;  // small deterministic noise on memory values
+  // RssFile, RssShmem and VmSwap come from /proc/PID/status, which the recorder reads every
+  // 5th tick (-1 in the rows between); 1: every tick.
+  int status_every = 1;
 };
 
 // Writes the shape to `path`; returns an empty string or the error. Memory gets +-64 KiB
@@ -88,12 +91,15 @@ inline std::string write_capture_shape(const std::string& path, const CaptureSha
       store::Sample s;
       s.process_id = ids[i];
       s.t_ms = t_ms;
+      const int64_t file_bytes = page(file), shmem_bytes = page(shmem);
       s.rss_anon = page(anon);
-      s.rss_file = page(file);
-      s.rss_shmem = page(shmem);
+      s.rss_file = file_bytes;
+      s.rss_shmem = shmem_bytes;
       s.rss = s.rss_anon + s.rss_file + s.rss_shmem;
+      bool status_read = (t_ms / shape.tick_ms) % shape.status_every == 0;
       s.vm_data = s.rss_anon + (64 << 20);
       s.vm_swap = 0;
+      if (!status_read) s.rss_file = s.rss_shmem = s.vm_swap = -1;
       s.threads = static_cast<int64_t>(p.threads ? p.threads(t) : 1);
       s.fds = static_cast<int64_t>(p.fds ? p.fds(t) : 4);
       s.cpu_ms = static_cast<int64_t>(p.cpu_ms ? p.cpu_ms(t) : 0);
@@ -105,8 +111,8 @@ inline std::string write_capture_shape(const std::string& path, const CaptureSha
         d.source = "smaps_rollup";
         d.rss = s.rss;
         d.pss_anon = s.rss_anon;
-        d.pss_file = s.rss_file / 2;  // libraries shared with the other processes
-        d.pss_shmem = s.rss_shmem;
+        d.pss_file = file_bytes / 2;  // libraries shared with the other processes
+        d.pss_shmem = shmem_bytes;
         d.pss = d.pss_anon + d.pss_file + d.pss_shmem;
         d.private_dirty = s.rss_anon;
         d.swap = d.swap_pss = 0;

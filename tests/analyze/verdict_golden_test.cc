@@ -254,6 +254,24 @@ TEST(VerdictGolden, HeapRowsOfAProcessNotInterposedAreNoData) {
   EXPECT_TRUE(tracked.processes[0].memory_class.allocator_retention_suspected);
 }
 
+TEST(VerdictGolden, ShmemFromStatusEveryFifthTickBeatsSparsePss) {
+  // The recorder reads RssShmem (and RssFile, VmSwap) every 5th tick; PSS every few
+  // seconds. A 14 s shared-memory leak was judged on PSS alone: "too few samples".
+  CaptureShape shape;
+  shape.duration_s = 14;
+  shape.detail_ms = 2000;
+  shape.status_every = 5;
+  ShapeProcess p = proc(920, -1, "shm");
+  p.shmem = [](double t) { return 5 * kMiB * t; };
+  shape.processes = {p};
+  Verdict v = analyze_plain(shape);
+  const SeriesVerdict* shmem = series(v.processes[0], "shmem");
+  ASSERT_NE(shmem, nullptr);
+  EXPECT_EQ(shmem->r.source, "RssShmem");
+  EXPECT_EQ(shmem->r.state, State::kSustainedGrowth) << shmem->r.reason;
+  EXPECT_NEAR(shmem->r.rate, 5 * kMiB, 0.05 * 5 * kMiB);
+}
+
 TEST(VerdictGolden, EvaluatingAtAnEarlierTime) {
   CaptureShape shape;
   ShapeProcess p = proc(800, -1, "late");
