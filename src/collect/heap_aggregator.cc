@@ -178,7 +178,27 @@ bool HeapAggregator::match_tombstone(ImageState& im, uint64_t ptr, uint64_t ts, 
   if (best == ts_list.end()) return false;
   *free_ts = *best;
   ts_list.erase(best);
-  if (ts_list.empty() && it->second.displaced.empty()) im.pending.erase(it);
+  if (it->second.empty()) im.pending.erase(it);
+  return true;
+}
+
+bool HeapAggregator::repair_provisional(ImageState& im, uint64_t ptr, uint64_t ts) {
+  auto it = im.pending.find(ptr);
+  if (it == im.pending.end() || it->second.provisional.empty()) return false;
+  // This free came between an alloc and the later free it was paired with: it is that
+  // alloc's, and the later free waits for the next alloc of the address again.
+  auto& list = it->second.provisional;
+  auto best = list.end();
+  for (auto p = list.begin(); p != list.end(); ++p)
+    if (p->block.ts <= ts && ts < p->free_ts && (best == list.end() || p->block.ts > best->block.ts))
+      best = p;
+  if (best == list.end()) return false;
+  HeapProvisional pair = *best;
+  list.erase(best);
+  auto lived = [&](uint64_t f) { return f >= pair.block.ts && f - pair.block.ts < im.short_lived_ticks; };
+  double w = weight(im, pair.block.size);
+  im.process->counters[pair.block.stack].short_lived += w * (lived(ts) - lived(pair.free_ts));
+  it->second.tombstones.push_back(pair.free_ts);
   return true;
 }
 
@@ -193,7 +213,7 @@ bool HeapAggregator::match_pending_free(ImageState& im, uint64_t ptr, uint64_t t
   if (best == blocks.end()) return false;
   count_free(im, *best, ts);
   blocks.erase(best);
-  if (blocks.empty() && it->second.tombstones.empty()) im.pending.erase(it);
+  if (it->second.empty()) im.pending.erase(it);
   return true;
 }
 
@@ -213,8 +233,10 @@ void HeapAggregator::alloc(HeapImageId image, uint64_t ptr, uint64_t size, uint3
   LiveMap::Block b{size, ts, id};
   uint64_t free_ts = 0;
   if (!im->pending.empty() && match_tombstone(*im, ptr, ts, &free_ts)) {
-    // Its free arrived first (from another thread's buffer): it is already gone.
+    // Its free arrived first (from another thread's buffer): it is already gone, unless
+    // its own thread's stream still holds an earlier free of it (repair_provisional).
     count_free(*im, b, free_ts);
+    if (free_ts > im->watermark) im->pending[ptr].provisional.push_back({b, free_ts});
     return;
   }
   LiveMap::Block old;
@@ -242,6 +264,7 @@ void HeapAggregator::free(HeapImageId image, uint64_t ptr, uint64_t ts) {
     return;
   }
   if (!im->pending.empty() && match_pending_free(*im, ptr, ts)) return;
+  if (!im->pending.empty() && repair_provisional(*im, ptr, ts)) return;
   // Its alloc has not arrived (or was never seen: allocated before tracking started).
   im->pending[ptr].tombstones.push_back(ts);
 }
@@ -344,7 +367,11 @@ void HeapAggregator::watermark(HeapImageId image, uint64_t ts) {
   for (auto it = im->pending.begin(); it != im->pending.end();) {
     auto& t = it->second.tombstones;
     t.erase(std::remove_if(t.begin(), t.end(), [&](uint64_t f) { return f < horizon; }), t.end());
-    if (t.empty() && it->second.displaced.empty()) it = im->pending.erase(it);
+    // Every event stamped before the watermark has arrived: these pairs are final.
+    auto& p = it->second.provisional;
+    p.erase(std::remove_if(p.begin(), p.end(), [&](const HeapProvisional& x) { return x.free_ts < ts; }),
+            p.end());
+    if (it->second.empty()) it = im->pending.erase(it);
     else ++it;
   }
 }

@@ -121,6 +121,7 @@ class HeapAggregator final : public HeapEventSink {
   void add_live(ImageState& im, uint32_t stack, uint64_t size);
   void count_free(ImageState& im, const LiveMap::Block& b, uint64_t free_ts);
   bool match_pending_free(ImageState& im, uint64_t ptr, uint64_t ts);
+  bool repair_provisional(ImageState& im, uint64_t ptr, uint64_t ts);
   bool match_tombstone(ImageState& im, uint64_t ptr, uint64_t ts, uint64_t* free_ts);
   void end_image(ImageState& im, bool at_exit, bool vanished);
   void report_process(ProcessState& p, int64_t t_ms, HeapReport* out);

@@ -58,9 +58,20 @@ struct HeapAggregator::ProcessState {
   std::vector<std::string> notices;
 };
 
+// An alloc that arrived after a free of its address stamped later, and was taken as freed
+// by it: until every event stamped before that free has arrived, the alloc's own thread
+// may still bring an earlier free of it (its buffer, with the address's earlier lives,
+// came after the other thread's). Its counters are already those of a freed block.
+struct HeapProvisional {
+  LiveMap::Block block;
+  uint64_t free_ts = 0;
+};
+
 struct HeapPending {
   std::vector<LiveMap::Block> displaced;  // older allocs whose free has not arrived (live)
   std::vector<uint64_t> tombstones;       // frees that matched no alloc yet
+  std::vector<HeapProvisional> provisional;
+  bool empty() const { return displaced.empty() && tombstones.empty() && provisional.empty(); }
 };
 
 struct HeapMmapRegion {
