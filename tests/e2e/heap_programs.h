@@ -31,7 +31,7 @@ inline std::vector<HeapProgram> heap_programs_valgrind_can_check() {
           {"heap_exec_self", {}},    {"heap_env_cleared", {}},    {"heap_underscore_exit", {}},
           {"heap_abort", {}},        {"heap_signal_exit", {}},    {"heap_dlopen", {}},
           {"heap_libc_internal", {}}, {"heap_mmap", {}},          {"heap_leak_ranking", {"0.5"}},
-          {"heap_nopie", {}}};
+          {"heap_nopie", {}},        {"heap_thread_handoff", {}}};
 }
 
 // Every heap test program.
