@@ -190,14 +190,19 @@ bool HeapAggregator::repair_provisional(ImageState& im, uint64_t ptr, uint64_t t
   auto& list = it->second.provisional;
   auto best = list.end();
   for (auto p = list.begin(); p != list.end(); ++p)
-    if (p->block.ts <= ts && ts < p->free_ts && (best == list.end() || p->block.ts > best->block.ts))
+    if (p->block.ts <= ts && ts < p->free_ts &&
+        (best == list.end() || p->block.ts > best->block.ts))
       best = p;
   if (best == list.end()) return false;
   HeapProvisional pair = *best;
   list.erase(best);
-  auto lived = [&](uint64_t f) { return f >= pair.block.ts && f - pair.block.ts < im.short_lived_ticks; };
+  // Its lifetime changed: it may no longer (or now) count as short-lived.
+  auto lived = [&](uint64_t f) {
+    return f >= pair.block.ts && f - pair.block.ts < im.short_lived_ticks ? 1.0 : 0.0;
+  };
   double w = weight(im, pair.block.size);
   im.process->counters[pair.block.stack].short_lived += w * (lived(ts) - lived(pair.free_ts));
+  touch(*im.process, pair.block.stack);
   it->second.tombstones.push_back(pair.free_ts);
   return true;
 }
