@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "analyze/rate_spec.h"
 #include "base/strings.h"
 
 namespace leakscope::analyze {
@@ -93,8 +94,7 @@ std::string format_value(const SeriesResult& r, double value) {
 
 std::string format_rate(const SeriesResult& r, double per_s) {
   if (r.kind == SeriesKind::kBytes) return format_byte_rate_per_min(per_s);
-  // What rounds to 0.00 a minute is "+0", not "-2.28e-05" (a flat count's Theil-Sen slope).
-  double per_min = std::fabs(per_s * 60) < 0.005 ? 0.0 : per_s * 60;
+  double per_min = count_rate_per_min(per_s);
   return fmt::format("{}{:.3g} {}/min", per_min >= 0 ? "+" : "", per_min, r.name);
 }
 

@@ -42,19 +42,19 @@ ClassInputs class_inputs(const ProcessContext& ctx, const store::ProcessInfo& p,
       if (it != ctx.heap_processes->end() && !store::never_interposed(it->second.status))
         tracked = &it->second;
     }
-    if (tracked != nullptr && tracked->mode == "sampled")
-      ci.heap_sample_interval = tracked->sample_interval;
-    auto totals = tracked != nullptr ? store::read_heap_totals(*ctx.reader, p.id)
-                                     : StatusOr<std::vector<store::HeapTotal>>(
-                                           std::vector<store::HeapTotal>{});
-    if (totals.is_ok()) {
-      heap->name = "live_heap";
-      heap->source = "heap tracker live bytes";
-      for (const auto& h : *totals)
-        if (h.t_ms <= at_ms) {
-          heap->t.push_back(static_cast<double>(h.t_ms) / 1000.0);
-          heap->v.push_back(static_cast<double>(h.live_bytes + std::max<int64_t>(0, h.mmap_live_bytes)));
-        }
+    if (tracked != nullptr) {
+      if (tracked->mode == "sampled") ci.heap_sample_interval = tracked->sample_interval;
+      auto totals = store::read_heap_totals(*ctx.reader, p.id);
+      if (totals.is_ok()) {
+        heap->name = "live_heap";
+        heap->source = "heap tracker live bytes";
+        for (const auto& h : *totals)
+          if (h.t_ms <= at_ms) {
+            heap->t.push_back(static_cast<double>(h.t_ms) / 1000.0);
+            heap->v.push_back(
+                static_cast<double>(h.live_bytes + std::max<int64_t>(0, h.mmap_live_bytes)));
+          }
+      }
     }
     auto maps = ctx.reader->maps_summaries(p.id);
     if (maps.is_ok())

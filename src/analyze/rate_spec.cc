@@ -94,11 +94,15 @@ bool rate_fits_series(const Rate& rate, const std::string& series) {
   return rate.unit == RateUnit::kAny || rate.unit == unit_of_series(series);
 }
 
+double count_rate_per_min(double per_s) {
+  double per_min = per_s * 60.0;
+  return std::fabs(per_min) < 0.005 ? 0.0 : per_min;
+}
+
 std::string format_rate(double per_s, RateUnit unit) {
   double per_min = per_s * 60.0;
   if (unit == RateUnit::kFds || unit == RateUnit::kThreads) {
-    // Counts: what rounds to 0.00 a minute is "+0", not "-0.00" (nor "-2.28e-05").
-    if (std::fabs(per_min) < 0.005) per_min = 0;
+    per_min = count_rate_per_min(per_s);
     return (per_min < 0 ? "-" : "+") + three_digits(per_min) +
            (unit == RateUnit::kFds ? " fds/min" : " threads/min");
   }

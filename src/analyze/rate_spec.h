@@ -31,6 +31,9 @@ bool rate_fits_series(const Rate& rate, const std::string& series);
 
 // "+3.0 MiB/min", "-1.5 fds/min" (signed; per minute, as the rest of leakscope prints).
 std::string format_rate(double per_s, RateUnit unit);
+// A count's rate (fds, threads) per minute for printing: what rounds to 0.00 a minute is 0
+// (a flat count's Theil-Sen slope is a tiny float: "-2.28e-05 fds/min" was printed).
+double count_rate_per_min(double per_s);
 // The same, for the unit of `series`.
 std::string format_series_rate(double per_s, const std::string& series);
 // Without the sign of a positive value ("270 MiB/min"), for spreads and sizes of effects.

@@ -59,7 +59,8 @@ Series densest_available(const char* name, std::initializer_list<Choice> choices
       best_count = n;
     }
   }
-  if (best != nullptr) return make_series(name, best->source, SeriesKind::kBytes, *best->t, *best->v);
+  if (best != nullptr)
+    return make_series(name, best->source, SeriesKind::kBytes, *best->t, *best->v);
   Series s;
   s.name = name;
   return s;

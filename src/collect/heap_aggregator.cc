@@ -1,6 +1,7 @@
 // The event half of the heap aggregator: live maps, out-of-order reconciliation, stack
 // interning, fork and exec; see heap_aggregator.h.
 #include <algorithm>
+#include <functional>
 
 #include "collect/heap_aggregator_state.h"
 
@@ -167,14 +168,24 @@ void HeapAggregator::stack_interned(HeapImageId image, uint32_t stack, const uin
   im->stack_map[stack] = id;
 }
 
+namespace {
+// The element of `list` that `accept`s and ranks first by `before`, or list.end(): the
+// pending lists pair a free with an alloc by this rule, each with its own order.
+template <typename List, typename Accept, typename Before>
+auto pick(List& list, Accept accept, Before before) {
+  auto best = list.end();
+  for (auto it = list.begin(); it != list.end(); ++it)
+    if (accept(*it) && (best == list.end() || before(*it, *best))) best = it;
+  return best;
+}
+}  // namespace
+
 bool HeapAggregator::match_tombstone(ImageState& im, uint64_t ptr, uint64_t ts, uint64_t* free_ts) {
   auto it = im.pending.find(ptr);
   if (it == im.pending.end() || it->second.tombstones.empty()) return false;
   // The free of an alloc is the earliest free after it.
   auto& ts_list = it->second.tombstones;
-  auto best = ts_list.end();
-  for (auto t = ts_list.begin(); t != ts_list.end(); ++t)
-    if (*t >= ts && (best == ts_list.end() || *t < *best)) best = t;
+  auto best = pick(ts_list, [&](uint64_t f) { return f >= ts; }, std::less<uint64_t>());
   if (best == ts_list.end()) return false;
   *free_ts = *best;
   ts_list.erase(best);
@@ -188,11 +199,9 @@ bool HeapAggregator::repair_provisional(ImageState& im, uint64_t ptr, uint64_t t
   // This free came between an alloc and the later free it was paired with: it is that
   // alloc's, and the later free waits for the next alloc of the address again.
   auto& list = it->second.provisional;
-  auto best = list.end();
-  for (auto p = list.begin(); p != list.end(); ++p)
-    if (p->block.ts <= ts && ts < p->free_ts &&
-        (best == list.end() || p->block.ts > best->block.ts))
-      best = p;
+  auto best = pick(
+      list, [&](const HeapProvisional& p) { return p.block.ts <= ts && ts < p.free_ts; },
+      [](const HeapProvisional& a, const HeapProvisional& b) { return a.block.ts > b.block.ts; });
   if (best == list.end()) return false;
   HeapProvisional pair = *best;
   list.erase(best);
@@ -212,9 +221,9 @@ bool HeapAggregator::match_pending_free(ImageState& im, uint64_t ptr, uint64_t t
   if (it == im.pending.end() || it->second.displaced.empty()) return false;
   // A free belongs to the newest alloc before it.
   auto& blocks = it->second.displaced;
-  auto best = blocks.end();
-  for (auto b = blocks.begin(); b != blocks.end(); ++b)
-    if (b->ts <= ts && (best == blocks.end() || b->ts > best->ts)) best = b;
+  auto best = pick(
+      blocks, [&](const LiveMap::Block& b) { return b.ts <= ts; },
+      [](const LiveMap::Block& a, const LiveMap::Block& b) { return a.ts > b.ts; });
   if (best == blocks.end()) return false;
   count_free(im, *best, ts);
   blocks.erase(best);
@@ -374,7 +383,8 @@ void HeapAggregator::watermark(HeapImageId image, uint64_t ts) {
     t.erase(std::remove_if(t.begin(), t.end(), [&](uint64_t f) { return f < horizon; }), t.end());
     // Every event stamped before the watermark has arrived: these pairs are final.
     auto& p = it->second.provisional;
-    p.erase(std::remove_if(p.begin(), p.end(), [&](const HeapProvisional& x) { return x.free_ts < ts; }),
+    p.erase(std::remove_if(p.begin(), p.end(),
+                           [&](const HeapProvisional& x) { return x.free_ts < ts; }),
             p.end());
     if (it->second.empty()) it = im->pending.erase(it);
     else ++it;

@@ -7,13 +7,12 @@
 // thread allocates, the count is process-wide (g_fast): the exported functions then decide
 // "not sampled" before the real call from globals alone, without the thread's slot or
 // saved registers, which more than halved what sampled mode adds to an allocation-heavy
-// program. Sampled
-// pointers live in a lock-free set, fronted by a filter of one bit per hash bucket (8 KiB):
-// the free of an unsampled block — nearly every free — reads one bit. The filter is what
-// the not-sampled free costs, so it must stay in the L1/L2 cache of a program that churns
-// its own heap: a byte per bucket (64 KiB) missed the cache on most frees, 3 ns each on the
-// churn benchmark. The exact count behind each bit lives apart and is only touched when a
-// sampled block comes or goes (rare), under one lock.
+// program. Sampled pointers live in a lock-free set, fronted by a filter of one bit per
+// hash bucket (8 KiB): the free of an unsampled block — nearly every free — reads one bit.
+// The filter is what the not-sampled free costs, so it must stay in the L1/L2 cache of a
+// program that churns its own heap: a byte per bucket (64 KiB) missed the cache on most
+// frees, 3 ns each on the churn benchmark. The exact count behind each bit lives apart and
+// is only touched when a sampled block comes or goes (rare), under one lock.
 #include <math.h>
 
 #include "preload/preload.h"

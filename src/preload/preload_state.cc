@@ -150,9 +150,6 @@ void fork_child() {
   guard_leave(g_fork_guard);
 }
 
-}  // namespace
-
-namespace {
 // True when the collector said the recording ended (MsgType::kRecordingEnded) before it
 // closed our connection: the only thing it ever sends us.
 bool recording_ended(int fd) {
